@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# The lab every scenario and the demo share:
+#   postmaster-lab-dns       Knot, authoritative for the lab zones, accepting RFC 2136 updates
+#   postmaster-lab-resolver  Unbound: lab zones from Knot, everything else from podman's resolver
+#   postmaster-lab-acme      Pebble, resolving through the lab DNS
+#   postmaster-lab-peer      the outside world: a remote MTA for peer.test that keeps every message
+#                            it receives, and the clients (swaks, curl, openssl, testssl.sh, dkimpy)
+#
+#   lab.sh up | down | status | peer <command...>
+#
+# `up` is idempotent: it starts what is not running and leaves the rest alone.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lab/lib.sh
+. "$here/lib.sh"
+
+TOOLS_IMAGE="$LAB_IMAGE_PREFIX/tools:latest"
+CONTAINERS=(postmaster-lab-dns postmaster-lab-resolver postmaster-lab-acme postmaster-lab-peer)
+
+running() { [ "$(podman inspect --format '{{ .State.Running }}' "$1" 2>/dev/null)" = true ]; }
+
+# Running, and from the current tools image (a rebuilt image replaces the container).
+current() {
+  running "$1" &&
+    [ "$(podman inspect --format '{{ .Image }}' "$1")" = "$(podman image inspect --format '{{ .Id }}' "$TOOLS_IMAGE")" ]
+}
+
+start() {  # start <name> <ip> <podman run args...>
+  local name=$1 ip=$2
+  shift 2
+  if current "$name"; then return; fi
+  podman rm -f "$name" >/dev/null 2>&1 || true
+  podman run -d --name "$name" --hostname "${name#postmaster-lab-}" --network "$LAB_NETWORK" \
+    --ip "$ip" --dns "$LAB_RESOLVER_IP" -v "$here:/lab:ro" -v "$LAB_STATE:/state" "$@" >/dev/null
+  log "started $name ($ip)"
+}
+
+make_network() {
+  podman network exists "$LAB_NETWORK" ||
+    podman network create --subnet "$LAB_SUBNET" --gateway "$LAB_GATEWAY" "$LAB_NETWORK" >/dev/null
+}
+
+make_zones() {  # fresh zone files at every start of the DNS container: the lab has no memory
+  mkdir -p "$LAB_STATE/zones"
+  rm -f "$LAB_STATE/zones/"*
+  local zone
+  for zone in $LAB_ZONES; do
+    {
+      printf '$ORIGIN %s.\n$TTL 60\n' "$zone"
+      printf '@ SOA ns.lab.test. hostmaster.lab.test. 1 60 60 3600 5\n@ NS ns.lab.test.\n'
+      case $zone in
+        lab.test) printf 'ns A %s\nacme A %s\n' "$LAB_DNS_IP" "$LAB_ACME_IP" ;;
+        peer.test) printf '@ MX 10 mx\nmx A %s\n@ TXT "v=spf1 a:mx.peer.test -all"\n' "$LAB_PEER_IP" ;;
+        25.47.10.in-addr.arpa) printf '%s PTR %s.\n' "${LAB_PEER_IP##*.}" "$LAB_PEER_NAME" ;;
+      esac
+    } > "$LAB_STATE/zones/$zone.zone"
+  done
+}
+
+make_pebble_cert() {  # a CA and a leaf for Pebble's own HTTPS listener (Debian ships none)
+  local d="$LAB_STATE/pebble"
+  [ -s "$d/cert.pem" ] && return
+  mkdir -p "$d"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=postmaster lab CA" \
+    -keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=$LAB_ACME_NAME" \
+    -keyout "$d/key.pem" -out "$d/cert.csr" 2>/dev/null
+  openssl x509 -req -in "$d/cert.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+    -days 3650 -out "$d/cert.pem" \
+    -extfile <(printf 'subjectAltName=DNS:%s,IP:%s\n' "$LAB_ACME_NAME" "$LAB_ACME_IP") 2>/dev/null
+  cat > "$d/pebble.json" <<EOF
+{"pebble": {"listenAddress": "0.0.0.0:14000", "managementListenAddress": "0.0.0.0:15000",
+  "certificate": "/state/pebble/cert.pem", "privateKey": "/state/pebble/key.pem",
+  "httpPort": 80, "tlsPort": 443, "ocspResponderURL": "", "externalAccountBindingRequired": false}}
+EOF
+}
+
+wait_for() {  # wait_for <what> <command...>: up to 30 s
+  local what=$1 deadline=$((SECONDS + 30))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    [ "$SECONDS" -lt "$deadline" ] || die "$what did not come up"
+    sleep 0.3
+  done
+}
+
+up() {
+  "$here/images.sh" tools
+  mkdir -p "$LAB_STATE"
+  make_network
+  if ! current postmaster-lab-dns; then make_zones; fi
+  start postmaster-lab-dns "$LAB_DNS_IP" "$TOOLS_IMAGE" knotd -c /lab/dns/knot.conf
+  sed "s/@LAB_DNS_IP@/$LAB_DNS_IP/; s/@LAB_GATEWAY@/$LAB_GATEWAY/" "$here/dns/unbound.conf" \
+    > "$LAB_STATE/unbound.conf"
+  for zone in $LAB_ZONES; do
+    printf 'stub-zone:\n  name: "%s."\n  stub-addr: %s\n' "$zone" "$LAB_DNS_IP"
+  done >> "$LAB_STATE/unbound.conf"
+  start postmaster-lab-resolver "$LAB_RESOLVER_IP" "$TOOLS_IMAGE" unbound -d -c /state/unbound.conf
+  make_pebble_cert
+  start postmaster-lab-acme "$LAB_ACME_IP" -e PEBBLE_VA_NOSLEEP=1 -e PEBBLE_WFE_NONCEREJECT=0 \
+    "$TOOLS_IMAGE" pebble -config /state/pebble/pebble.json -dnsserver "$LAB_DNS_IP:53"
+  start postmaster-lab-peer "$LAB_PEER_IP" "$TOOLS_IMAGE" /lab/peer/start.sh
+  wait_for "Knot" dig +short +time=1 +tries=1 "@$LAB_DNS_IP" SOA lab.test
+  wait_for "Unbound" dig +short +time=1 +tries=1 "@$LAB_RESOLVER_IP" A "$LAB_PEER_NAME"
+  wait_for "Pebble" curl -fsS --max-time 2 --cacert "$LAB_STATE/pebble/ca.pem" \
+    --resolve "$LAB_ACME_NAME:14000:$LAB_ACME_IP" "https://$LAB_ACME_NAME:14000/dir"
+  wait_for "the peer's MTA" podman exec postmaster-lab-peer postfix status
+  log "lab is up: DNS $LAB_DNS_IP, resolver $LAB_RESOLVER_IP, ACME https://$LAB_ACME_NAME:14000/dir, peer $LAB_PEER_IP"
+}
+
+down() {
+  podman rm -f -t 2 "${CONTAINERS[@]}" >/dev/null 2>&1 || true
+  if podman network exists "$LAB_NETWORK"; then
+    podman network rm -f "$LAB_NETWORK" >/dev/null 2>&1 ||
+      log "network $LAB_NETWORK still in use (a scenario's containers?); left in place"
+  fi
+  rm -rf "$LAB_STATE/zones" "$LAB_STATE/pebble" "$LAB_STATE/unbound.conf"
+  log "lab is down"
+}
+
+status() {
+  local c
+  for c in "${CONTAINERS[@]}"; do
+    printf '%-26s %s\n' "$c" "$(running "$c" && echo running || echo stopped)"
+  done
+}
+
+case ${1:-} in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  peer) shift; exec podman exec -i postmaster-lab-peer "$@" ;;
+  *) echo "usage: $0 up|down|status|peer <command...>" >&2; exit 2 ;;
+esac

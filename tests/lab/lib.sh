@@ -1,0 +1,22 @@
+# Shared settings of the lab scripts (sourced, not run).
+# The addresses below are the lab's own podman network; nothing outside it is ever contacted.
+
+LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export CONTAINERS_CONF="${CONTAINERS_CONF:-$LAB_ROOT/tests/lab/containers.conf}"
+LAB_STATE="${LAB_STATE:-$LAB_ROOT/.cache/lab}"
+LAB_IMAGE_PREFIX=localhost/postmaster-lab
+
+LAB_NETWORK=postmaster-lab
+LAB_SUBNET=10.47.25.0/24
+LAB_GATEWAY=10.47.25.1
+LAB_DNS_IP=10.47.25.53        # Knot, authoritative for the lab zones
+LAB_RESOLVER_IP=10.47.25.54   # Unbound: lab zones from Knot, the rest from podman's resolver
+LAB_ACME_IP=10.47.25.14       # Pebble
+LAB_PEER_IP=10.47.25.25       # the outside world: a remote MTA and the clients
+LAB_ACME_NAME=acme.lab.test
+LAB_PEER_NAME=mx.peer.test
+
+log() { printf '[lab] %s\n' "$*" >&2; }
+die() { printf '[lab] error: %s\n' "$*" >&2; exit 1; }
+# Zones Knot serves. Scenarios add records with RFC 2136 updates (from the lab subnet).
+LAB_ZONES="lab.test peer.test example.test example.net 25.47.10.in-addr.arpa"

@@ -1,0 +1,28 @@
+#!/bin/sh
+# The peer's MTA: mx.peer.test, which accepts mail for any address at peer.test and keeps it in
+# the Maildir /var/mail/capture/inbox/ for the tests to read. It relays for nobody.
+set -e
+groupadd -g 5000 capture 2>/dev/null || true
+useradd -u 5000 -g 5000 -d /var/mail/capture -M capture 2>/dev/null || true
+mkdir -p /var/mail/capture && chown capture:capture /var/mail/capture
+: > /etc/postfix/main.cf
+cp /etc/postfix/master.cf.proto /etc/postfix/master.cf
+postconf -e \
+  compatibility_level=3.6 \
+  myhostname=mx.peer.test \
+  mydestination= \
+  mynetworks=127.0.0.0/8 \
+  inet_protocols=ipv4 \
+  maillog_file=/var/log/postfix.log \
+  smtpd_banner='$myhostname ESMTP peer' \
+  virtual_mailbox_domains=peer.test \
+  virtual_mailbox_base=/var/mail/capture \
+  virtual_mailbox_maps=static:inbox/ \
+  virtual_uid_maps=static:5000 \
+  virtual_gid_maps=static:5000 \
+  smtpd_tls_security_level=may \
+  smtpd_tls_chain_files=/etc/ssl/private/ssl-cert-snakeoil.key,/etc/ssl/certs/ssl-cert-snakeoil.pem \
+  smtpd_tls_received_header=yes \
+  smtp_tls_security_level=may
+[ -s /etc/ssl/certs/ssl-cert-snakeoil.pem ] || make-ssl-cert generate-default-snakeoil
+exec postfix start-fg
