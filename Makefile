@@ -81,25 +81,30 @@ lint: setup
 	ansible-lint --offline
 
 # ansible-test wants the collection under ansible_collections/<ns>/<name>/ and reads HOME for the
-# get-pip stand-in: both live under .cache/sanity.
+# get-pip stand-in (the real one is downloaded from a host unreachable here): both live under
+# .cache/sanity.
 SANITY_ROOT := $(CACHE)/sanity/ansible_collections/postmaster/mail
 sanity: setup
 	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT) $(CACHE)/sanity/home/.ansible/test/cache
 	cp tests/lab/get_pip.py $(CACHE)/sanity/home/.ansible/test/cache/get_pip_24_2.py
 	git ls-files -z -co --exclude-standard | tar --null --ignore-failed-read -T - -cf - | tar -C $(SANITY_ROOT) -xf -
+	# A repository of its own, or ansible-test lists files through ours, where .cache is ignored.
+	cd $(SANITY_ROOT) && git init -q && git add -A
 	cd $(SANITY_ROOT) && HOME=$(CACHE)/sanity/home ansible-test sanity --venv --python 3.11 --color no
 
 units: setup
 	PYTHONPATH=$(COLLECTIONS) pytest -q tests/unit
 
 # Build the tarball, install it alone, and load the playbook and roles from it.
+smoke: export ANSIBLE_COLLECTIONS_PATH := $(CACHE)/smoke/collections
 smoke: setup
 	rm -rf $(CACHE)/smoke && mkdir -p $(CACHE)/smoke
 	ansible-galaxy collection build --force --output-path $(CACHE)/smoke
-	ansible-galaxy collection install --offline --no-deps -p $(CACHE)/smoke/collections $(CACHE)/smoke/postmaster-mail-*.tar.gz
-	ANSIBLE_COLLECTIONS_PATH=$(CACHE)/smoke/collections ansible-playbook postmaster.mail.site --syntax-check -i localhost,
-	ANSIBLE_COLLECTIONS_PATH=$(CACHE)/smoke/collections ansible-doc -t role postmaster.mail.postfix > /dev/null
-	@echo "smoke: the installed collection loads"
+	ansible-galaxy collection install --offline --no-deps --force -p $(CACHE)/smoke/collections $(CACHE)/smoke/postmaster-mail-*.tar.gz
+	ansible-playbook postmaster.mail.site --syntax-check -i localhost,
+	ansible-doc -t role postmaster.mail.postfix > /dev/null
+	ansible-doc -t filter postmaster.mail.postfix_value > /dev/null
+	@echo "smoke: the installed collection loads: playbook, roles and plugins"
 
 molecule: lab
 	for s in $(SCENARIOS); do molecule test -s $$s || exit 1; done

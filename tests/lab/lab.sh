@@ -47,6 +47,7 @@ make_zones() {  # fresh zone files at every start of the DNS container: the lab 
   local zone
   for zone in $LAB_ZONES; do
     {
+      # shellcheck disable=SC2016  # zone file directives, not shell expansions
       printf '$ORIGIN %s.\n$TTL 60\n' "$zone"
       printf '@ SOA ns.lab.test. hostmaster.lab.test. 1 60 60 3600 5\n@ NS ns.lab.test.\n'
       case $zone in

@@ -1,4 +1,5 @@
-# Shared settings of the lab scripts (sourced, not run).
+# shellcheck shell=bash disable=SC2034
+# Shared settings of the lab scripts (sourced, not run; the variables are used by those scripts).
 # The addresses below are the lab's own podman network; nothing outside it is ever contacted.
 
 LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)

@@ -7,6 +7,7 @@ useradd -u 5000 -g 5000 -d /var/mail/capture -M capture 2>/dev/null || true
 mkdir -p /var/mail/capture && chown capture:capture /var/mail/capture
 : > /etc/postfix/main.cf
 cp /etc/postfix/master.cf.proto /etc/postfix/master.cf
+# shellcheck disable=SC2016  # $myhostname is for Postfix to expand
 postconf -e \
   compatibility_level=3.6 \
   myhostname=mx.peer.test \
