@@ -109,12 +109,13 @@ smoke: setup
 molecule: lab
 	for s in $(SCENARIOS); do molecule test -s $$s || exit 1; done
 
-test: setup
-	$(MAKE) lint
-	$(MAKE) sanity
-	$(MAKE) units
-	$(MAKE) smoke
-	$(MAKE) molecule
+# Each stage's wall time is printed, and a summary at the end.
+TEST_STAGES := lint sanity units smoke images molecule
+test:
+	@summary=""; for stage in setup $(TEST_STAGES); do \
+	  start=$$SECONDS; $(MAKE) --no-print-directory $$stage || exit 1; \
+	  summary="$$summary$$(printf '%-10s %4d s' $$stage $$((SECONDS - start)))\n"; \
+	done; printf '\nmake test: wall time per stage\n%b' "$$summary"
 
 clean: lab-down
 	rm -rf $(CACHE)/sanity $(CACHE)/smoke tests/output

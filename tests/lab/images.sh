@@ -31,11 +31,8 @@ tools_packages="knot knot-dnsutils unbound pebble postfix postfix-lmdb swaks cur
   python3-dnspython bind9-dnsutils
   ca-certificates iproute2 procps python3"
 
-recipe_hash() {  # recipe_hash <function...> -- <word...>: hash of those functions' code and words
-  local fns=()
-  while [ "$1" != -- ]; do fns+=("$1"); shift; done
-  shift
-  { declare -f "${fns[@]}"; printf '%s\n' "$@"; } | sha256sum | cut -c1-16
+recipe_hash() {  # recipe_hash <text...>: what an image is made from, hashed
+  printf '%s\n' "$@" | sha256sum | cut -c1-16
 }
 
 image_is_current() {  # image_is_current <image> <hash>
@@ -55,8 +52,11 @@ debian_mirror() {  # the machine's Debian mirror (URIs ending in /debian), from 
 
 build_debian() {  # build_debian <13|12>
   local ver=$1 name="$LAB_IMAGE_PREFIX/debian:$1" hash mirror dir
-  hash=$(recipe_hash build_debian configure_rootfs -- "$ver" "${suite[$ver]}" "$base_packages")
+  # The recipe: debootstrap's arguments and the lab adjustments made to its result.
+  hash=$(recipe_hash "debootstrap --variant=minbase --include=$base_packages ${suite[$ver]}" \
+           "$(declare -f configure_rootfs)")
   if image_is_current "$name" "$hash"; then log "$name is current"; return; fi
+  local started=$SECONDS
   mirror=$(debian_mirror)
   dir=$(mktemp -d "${TMPDIR:-/tmp}/postmaster-rootfs.XXXXXX")
   log "debootstrap ${suite[$ver]} for $name"
@@ -67,7 +67,7 @@ build_debian() {  # build_debian <13|12>
     podman import --change 'CMD ["/sbin/init"]' --change 'STOPSIGNAL SIGRTMIN+3' \
       --change "LABEL postmaster.recipe=$hash" - "$name" >/dev/null 2>&1
   rm -rf "$dir"
-  log "built $name"
+  log "built $name in $((SECONDS - started)) s"
 }
 
 configure_rootfs() {  # configure_rootfs <dir> <ver> <mirror>: the lab-only adjustments of an image
@@ -106,24 +106,23 @@ EOF
 }
 
 build_on() {  # build_on <base image> <name> <packages...>: base plus packages, by podman build
-  local base=$1 name=$2 hash ctx
+  local base=$1 name=$2 hash ctx containerfile started=$SECONDS
   shift 2
-  hash=$(recipe_hash build_on -- "$(podman image inspect --format '{{ .Id }}' "$base")" "$@")
-  if image_is_current "$name" "$hash"; then log "$name is current"; return; fi
-  ctx=$(mktemp -d "${TMPDIR:-/tmp}/postmaster-build.XXXXXX")
-  cat > "$ctx/Containerfile" <<EOF
-FROM $base
+  containerfile="FROM $base
 RUN echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections \\
  && apt-get update \\
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $* \\
- && apt-get clean && rm -rf /var/lib/apt/lists/*
-LABEL postmaster.recipe=$hash
-EOF
+ && apt-get clean && rm -rf /var/lib/apt/lists/*"
+  # The recipe: the base image itself and the Containerfile.
+  hash=$(recipe_hash "$(podman image inspect --format '{{ .Id }}' "$base")" "$containerfile")
+  if image_is_current "$name" "$hash"; then log "$name is current"; return; fi
+  ctx=$(mktemp -d "${TMPDIR:-/tmp}/postmaster-build.XXXXXX")
+  printf '%s\nLABEL postmaster.recipe=%s\n' "$containerfile" "$hash" > "$ctx/Containerfile"
   log "building $name"
   podman build --quiet --network=host -t "$name" "$ctx" > "$LAB_STATE/build-${name##*/}.log" 2>&1 ||
     { tail -n 30 "$LAB_STATE/build-${name##*/}.log"; die "podman build of $name failed"; }
   rm -rf "$ctx"
-  log "built $name"
+  log "built $name in $((SECONDS - started)) s"
 }
 
 build() {
@@ -144,3 +143,5 @@ build() {
 mkdir -p "$LAB_STATE"
 [ $# -gt 0 ] || set -- debian13 debian12 tools mailhost13
 for image in "$@"; do build "$image"; done
+# Replaced images are left untagged: drop ours.
+podman image prune -f --filter label=postmaster.recipe >/dev/null
