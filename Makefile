@@ -12,7 +12,7 @@ VENV := $(CURDIR)/.venv
 CACHE := $(CURDIR)/.cache
 COLLECTIONS := $(CACHE)/collections
 ANSIBLE_WHEEL_VERSION := 12.3.0
-SCENARIOS ?= postfix
+SCENARIOS ?= postfix dovecot
 
 export PATH := $(VENV)/bin:$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/tests/lab/containers.conf
