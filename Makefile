@@ -12,7 +12,7 @@ VENV := $(CURDIR)/.venv
 CACHE := $(CURDIR)/.cache
 COLLECTIONS := $(CACHE)/collections
 ANSIBLE_WHEEL_VERSION := 12.3.0
-SCENARIOS ?= postfix dovecot
+SCENARIOS ?= postfix dovecot opendkim
 
 export PATH := $(VENV)/bin:$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/tests/lab/containers.conf
@@ -28,14 +28,14 @@ STAMP_VENV := $(CACHE)/stamps/venv-$(shell cat requirements/test.txt | sha256sum
 PODMAN_COLLECTION := $(COLLECTIONS)/ansible_collections/containers/podman/MANIFEST.json
 SELF_LINK := $(COLLECTIONS)/ansible_collections/postmaster/mail
 
-.PHONY: help setup images lab lab-down lint sanity units smoke molecule test lock clean
+.PHONY: help setup images lab lab-down lint sanity units integration smoke molecule test lock clean
 
 help:
 	@echo "make test        everything CI runs: setup, lint, sanity, units, smoke, molecule"
 	@echo "make setup       install what the tests need (Debian packages, .venv, collections)"
 	@echo "make images      build the lab images (only those whose recipe changed)"
 	@echo "make lab         start the lab (DNS, resolver, ACME, peer); make lab-down stops it"
-	@echo "make lint | sanity | units | smoke | molecule [SCENARIOS='postfix ...']"
+	@echo "make lint | sanity | units | integration | smoke | molecule [SCENARIOS='postfix ...']"
 
 # --- setup -------------------------------------------------------------------------------------
 $(STAMP_APT):
@@ -79,18 +79,31 @@ lab-down:
 # --- checks ------------------------------------------------------------------------------------
 lint: setup
 	ansible-lint --offline
+	antsibull-changelog lint
+	shellcheck -x $$(git ls-files -co --exclude-standard '*.sh')
 
 # ansible-test wants the collection under ansible_collections/<ns>/<name>/ and reads HOME for the
 # get-pip stand-in (the real one is downloaded from a host unreachable here): both live under
-# .cache/sanity.
-SANITY_ROOT := $(CACHE)/sanity/ansible_collections/postmaster/mail
+# .cache/ansible-test, in a copy of the tree that is a git repository of its own (else
+# ansible-test lists files through ours, where .cache is ignored).
+AT_ROOT := $(CACHE)/ansible-test/ansible_collections/postmaster/mail
+AT_HOME := $(CACHE)/ansible-test/home
+define ansible_test_copy
+	rm -rf $(AT_ROOT) && mkdir -p $(AT_ROOT) $(AT_HOME)/.ansible/test/cache
+	cp tests/lab/get_pip.py $(AT_HOME)/.ansible/test/cache/get_pip_24_2.py
+	git ls-files -z -co --exclude-standard | tar --null --ignore-failed-read -T - -cf - | tar -C $(AT_ROOT) -xf -
+	cd $(AT_ROOT) && git init -q && git add -A
+endef
+
 sanity: setup
-	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT) $(CACHE)/sanity/home/.ansible/test/cache
-	cp tests/lab/get_pip.py $(CACHE)/sanity/home/.ansible/test/cache/get_pip_24_2.py
-	git ls-files -z -co --exclude-standard | tar --null --ignore-failed-read -T - -cf - | tar -C $(SANITY_ROOT) -xf -
-	# A repository of its own, or ansible-test lists files through ours, where .cache is ignored.
-	cd $(SANITY_ROOT) && git init -q && git add -A
-	cd $(SANITY_ROOT) && HOME=$(CACHE)/sanity/home ansible-test sanity --venv --python 3.11 --color no
+	$(ansible_test_copy)
+	cd $(AT_ROOT) && HOME=$(AT_HOME) ansible-test sanity --venv --python 3.11 --color no
+
+# The modules' integration targets, run by the project's own venv against a temporary directory
+# on the controller (the modules only write files there).
+integration: setup
+	$(ansible_test_copy)
+	cd $(AT_ROOT) && HOME=$(AT_HOME) ansible-test integration --local --python 3.11 --color no
 
 units: setup
 	PYTHONPATH=$(COLLECTIONS) pytest -q tests/unit
@@ -110,7 +123,7 @@ molecule: lab
 	for s in $(SCENARIOS); do molecule test -s $$s || exit 1; done
 
 # Each stage's wall time is printed, and a summary at the end.
-TEST_STAGES := lint sanity units smoke images molecule
+TEST_STAGES := lint sanity units integration smoke images molecule
 test:
 	@summary=""; for stage in setup $(TEST_STAGES); do \
 	  start=$$SECONDS; $(MAKE) --no-print-directory $$stage || exit 1; \
@@ -118,4 +131,4 @@ test:
 	done; printf '\nmake test: wall time per stage\n%b' "$$summary"
 
 clean: lab-down
-	rm -rf $(CACHE)/sanity $(CACHE)/smoke tests/output
+	rm -rf $(CACHE)/ansible-test $(CACHE)/smoke tests/output

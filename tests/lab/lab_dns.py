@@ -1,0 +1,75 @@
+"""Change records in the lab DNS (Knot) with RFC 2136 updates; read them back.
+
+    python lab_dns.py set <name> <type> <value> [<value> ...]   replace the record set
+    python lab_dns.py delete <name> [<type>]
+    python lab_dns.py get <name> <type>
+
+A TXT value is one record: its character-strings separated by a newline (the strings exactly as
+dkim_key returns them). The zone is the longest lab zone the name falls in. Needs dnspython.
+"""
+
+import sys
+
+import dns.message
+import dns.query
+import dns.rdata
+import dns.rdataclass
+import dns.rcode
+import dns.rdatatype
+import dns.resolver
+import dns.update
+
+SERVER = "10.47.25.53"
+ZONES = ("lab.test", "peer.test", "example.test", "example.net", "25.47.10.in-addr.arpa")
+
+
+def zone_of(name):
+    name = name.rstrip(".").lower()
+    matches = [z for z in ZONES if name == z or name.endswith("." + z)]
+    if not matches:
+        sys.exit("%s is in none of the lab zones %s" % (name, ", ".join(ZONES)))
+    return max(matches, key=len)
+
+
+def rdata(rtype, value):
+    if rtype == "TXT":
+        strings = value.split("\n")
+        text = " ".join('"%s"' % s.replace("\\", "\\\\").replace('"', '\\"') for s in strings)
+        return dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.TXT, text)
+    return dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.from_text(rtype), value)
+
+
+def send(update):
+    response = dns.query.tcp(update, SERVER, timeout=5)
+    if response.rcode() != 0:
+        sys.exit("update refused: %s" % dns.rcode.to_text(response.rcode()))
+
+
+def main(argv):
+    action, name = argv[0], argv[1].rstrip(".") + "."
+    update = dns.update.UpdateMessage(zone_of(name))
+    if action == "set":
+        rtype = argv[2].upper()
+        update.delete(name, rtype)
+        for value in argv[3:]:
+            update.add(name, 60, rdata(rtype, value))
+        send(update)
+    elif action == "delete":
+        if len(argv) > 2:
+            update.delete(name, argv[2].upper())
+        else:
+            update.delete(name)
+        send(update)
+    elif action == "get":
+        resolver = dns.resolver.Resolver(configure=False)
+        resolver.nameservers = [SERVER]
+        for answer in resolver.resolve(name, argv[2].upper()):
+            print(answer.to_text())
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    main(sys.argv[1:])
