@@ -68,7 +68,7 @@ lock:
 
 # --- lab ---------------------------------------------------------------------------------------
 images: setup
-	bash tests/lab/images.sh debian13 debian12 tools mailhost13
+	bash tests/lab/images.sh debian13 debian12 tools mailhost13 mailhost12
 
 lab: images
 	bash tests/lab/lab.sh up

@@ -141,7 +141,7 @@ build() {
 }
 
 mkdir -p "$LAB_STATE"
-[ $# -gt 0 ] || set -- debian13 debian12 tools mailhost13
+[ $# -gt 0 ] || set -- debian13 debian12 tools mailhost13 mailhost12
 for image in "$@"; do build "$image"; done
 # Replaced images are left untagged: drop ours.
 podman image prune -f --filter label=postmaster.recipe >/dev/null
