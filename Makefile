@@ -120,7 +120,10 @@ smoke: setup
 	@echo "smoke: the installed collection loads: playbook, roles and plugins"
 
 molecule: lab
-	for s in $(SCENARIOS); do molecule test -s $$s || exit 1; done
+	@times=""; for s in $(SCENARIOS); do \
+	  start=$$SECONDS; molecule test -s $$s || exit 1; \
+	  times="$$times$$(printf '  %-10s %4d s' $$s $$((SECONDS - start)))\n"; \
+	done; printf 'molecule: wall time per scenario\n%b' "$$times"
 
 # Each stage's wall time is printed, and a summary at the end.
 TEST_STAGES := lint sanity units integration smoke images molecule
