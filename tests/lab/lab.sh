@@ -20,10 +20,12 @@ CONTAINERS=(postmaster-lab-dns postmaster-lab-resolver postmaster-lab-acme postm
 
 running() { [ "$(podman inspect --format '{{ .State.Running }}' "$1" 2>/dev/null)" = true ]; }
 
-# Running, and from the current tools image (a rebuilt image replaces the container).
+# Running, from the current tools image (a rebuilt image replaces the container), and started
+# from this checkout (another checkout's lab has other state: Pebble's CA, zones).
 current() {
   running "$1" &&
-    [ "$(podman inspect --format '{{ .Image }}' "$1")" = "$(podman image inspect --format '{{ .Id }}' "$TOOLS_IMAGE")" ]
+    [ "$(podman inspect --format '{{ .Image }}' "$1")" = "$(podman image inspect --format '{{ .Id }}' "$TOOLS_IMAGE")" ] &&
+    podman inspect --format '{{ range .Mounts }}{{ .Source }} {{ end }}' "$1" | grep -qF "$LAB_STATE "
 }
 
 start() {  # start <name> <ip> <podman run args...>
