@@ -32,7 +32,7 @@ start() {  # start <name> <ip> <podman run args...>
   local name=$1 ip=$2
   shift 2
   if current "$name"; then return; fi
-  podman rm -f "$name" >/dev/null 2>&1 || true
+  podman rm -f -t 1 "$name" >/dev/null 2>&1 || true
   podman run -d --name "$name" --hostname "${name#postmaster-lab-}" --network "$LAB_NETWORK" \
     --ip "$ip" --dns "$LAB_RESOLVER_IP" -v "$here:/lab:ro" -v "$LAB_STATE:/state" "$@" >/dev/null
   log "started $name ($ip)"
