@@ -18,7 +18,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 TOOLS_IMAGE="$LAB_IMAGE_PREFIX/tools:latest"
 CONTAINERS=(postmaster-lab-dns postmaster-lab-resolver postmaster-lab-acme postmaster-lab-peer)
 
-running() { [ "$(podman inspect --format '{{ .State.Running }}' "$1" 2>/dev/null)" = true ]; }
+# Podman's record alone is not enough: after the machine was restored from a snapshot it still
+# says "running" for containers whose processes are gone, so the process is asked too.
+running() {
+  local pid
+  pid=$(podman inspect --format '{{ if .State.Running }}{{ .State.Pid }}{{ end }}' "$1" 2>/dev/null) &&
+    [ -n "$pid" ] && [ "$pid" != 0 ] && kill -0 "$pid" 2>/dev/null
+}
 
 # Running, from the current tools image (a rebuilt image replaces the container), and started
 # from this checkout (another checkout's lab has other state: Pebble's CA, zones).
