@@ -1,0 +1,95 @@
+# Copyright: contributors to postmaster.mail
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filter that writes the DNS records a mail server needs as zone-file fragments."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: mail_dns_records
+short_description: The MX, A/AAAA, SPF, DKIM, DMARC and PTR records to publish for a mail server
+version_added: 0.1.0
+description:
+  - From the server's configuration, returns one zone-file fragment per served domain (absolute
+    names, no SOA, loadable with C($INCLUDE)), a reverse fragment with the PTR records to ask the
+    hosting provider for, every record as a row for a table, and warnings about missing or private
+    addresses naming the variable to set.
+  - The host's A/AAAA records go into the fragment of the served domain the host name lies in, or
+    into a fragment of their own named after the host when it lies outside the served domains.
+  - SPF authorises the public addresses with C(ip4:)/C(ip6:) (no DNS lookups for receivers), or the
+    host name with C(a:) when no address is known. When DMARC reports go to another domain, that
+    domain's authorisation record (RFC 7489 7.1) is included.
+options:
+  _input:
+    description: The mail server's host name (C(mail_hostname)).
+    type: str
+    required: true
+  domains:
+    description: The served domains (C(mail_domains)).
+    type: list
+    elements: str
+    required: true
+  ipv4:
+    description: Public IPv4 addresses.
+    type: list
+    elements: str
+    default: []
+  ipv6:
+    description: Public IPv6 addresses.
+    type: list
+    elements: str
+    default: []
+  dkim_records:
+    description: DKIM DNS name to TXT strings, as C(opendkim_dns_records).
+    type: dict
+    default: {}
+  dmarc_policy:
+    description: The DMARC C(p=) policy.
+    type: str
+    default: none
+  dmarc_rua:
+    description: Where aggregate reports go; defaults to C(postmaster@) the first domain.
+    type: raw
+  spf_all:
+    description: The closing mechanism of the SPF record; C(+all) is refused.
+    type: str
+    default: "~all"
+  ttl:
+    description: TTL of every record.
+    type: int
+    default: 3600
+"""
+
+EXAMPLES = r"""
+- name: Write the fragment of the first domain
+  ansible.builtin.copy:
+    content: "{{ (mail_hostname | postmaster.mail.mail_dns_records(domains=mail_domains, ipv4=['192.0.2.25'])).zones[mail_domains[0]] }}"
+    dest: "dns-records/{{ mail_domains[0] }}.zone"
+    mode: "0644"
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+_value:
+  description: C(zones) (name to fragment text), C(reverse) (fragment text), C(records) (rows with zone,
+    name, type, value, rdata), C(warnings) (list of messages).
+  type: dict
+"""
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.postmaster.mail.plugins.module_utils import _records
+
+
+def mail_dns_records(hostname, domains, ipv4=None, ipv6=None, dkim_records=None, dmarc_policy="none",
+                     dmarc_rua=None, spf_all="~all", ttl=3600):
+    if spf_all.strip().lstrip("+") == "all":
+        raise AnsibleFilterError("spf_all: +all authorises every server on the internet; use ~all or -all")
+    try:
+        return _records.generate(hostname, domains, ipv4 or [], ipv6 or [], dkim_records or {}, dmarc_policy,
+                                 dmarc_rua, spf_all, ttl)
+    except (ValueError, TypeError, AttributeError, IndexError) as exc:
+        raise AnsibleFilterError("mail_dns_records: %s" % (exc,)) from exc
+
+
+class FilterModule:
+    def filters(self):
+        return {"mail_dns_records": mail_dns_records}

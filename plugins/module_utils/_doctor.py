@@ -1,0 +1,321 @@
+# Copyright: contributors to postmaster.mail
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The mail doctor: what the world's DNS says about a mail server, check by check. Private.
+
+Every check is a dict: domain, check, status (ok / warn / fail), expected, found, remedy (empty
+only when ok). lookup(name, rdtype) returns _dns.answer() dicts, so all of this is pure and the
+unit tests run it against a fake DNS.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from ansible_collections.postmaster.mail.plugins.module_utils import _dns, _spf
+
+OK, WARN, FAIL = "ok", "warn", "fail"
+DMARC_POLICIES = ("none", "quarantine", "reject")
+
+
+def check(domain, name, status, expected, found, remedy=""):
+    if status != OK and not remedy:
+        raise ValueError("a %s check needs a remedy: %s %s" % (status, domain, name))
+    return {"domain": domain, "check": name, "status": status, "expected": expected, "found": found,
+            "remedy": remedy if status != OK else ""}
+
+
+def _unknown(domain, name, expected, result):
+    return check(domain, name, FAIL, expected, "no answer: %s" % result["msg"],
+                 "the resolvers did not answer; check mail_dns_resolvers and the network, then rerun")
+
+
+def host_domain(hostname, domains):
+    """The served domain a host name lies in (the longest match), or the host name itself."""
+    best = None
+    for domain in domains:
+        if hostname == domain or hostname.endswith("." + domain):
+            if best is None or len(domain) > len(best):
+                best = domain
+    return best or hostname
+
+
+def diagnose(lookup, hostname, domains, addresses, dkim_records=None, resolvers_label="the resolvers"):
+    """All checks for a server. addresses: its public IPv4/IPv6 addresses (strings)."""
+    hostname = hostname.lower().rstrip(".")
+    domains = [d.lower().rstrip(".") for d in domains]
+    addresses = [str(ipaddress.ip_address(a)) for a in addresses]
+    probe = lookup(domains[0] if domains else hostname, "SOA")
+    if probe["status"] in _dns.UNKNOWN:
+        # One clear verdict instead of a page of failures that all say the same thing.
+        if probe["status"] == _dns.TIMEOUT:
+            remedy = ("DNS could not be asked: check mail_dns_resolvers (%s) and that they are reachable, "
+                      "then rerun; nothing else was checked" % resolvers_label)
+        else:
+            remedy = ("%s could not get an answer for %s: its DNS servers may be down or misconfigured "
+                      "(delegation, DNSSEC), or the resolvers refuse to recurse; nothing else was checked"
+                      % (resolvers_label, domains[0] if domains else hostname))
+        return [check("*", "resolvers", FAIL, "%s answer" % resolvers_label, probe["msg"], remedy)]
+    results = []
+    home = host_domain(hostname, domains)
+    results.extend(check_host_addresses(lookup, home, hostname, addresses))
+    results.extend(check_ptr(lookup, home, hostname, addresses))
+    for domain in domains:
+        results.append(check_mx(lookup, domain, hostname))
+        results.extend(check_spf(lookup, domain, hostname, addresses))
+        for name, strings in sorted((dkim_records or {}).items()):
+            if name.lower().rstrip(".").endswith("._domainkey." + domain):
+                results.append(check_dkim(lookup, domain, name.lower().rstrip("."), strings))
+        results.extend(check_dmarc(lookup, domain))
+    return results
+
+
+def check_host_addresses(lookup, domain, hostname, addresses):
+    found, status, msg = _dns.addresses_of(lookup, hostname)
+    chain = lookup(hostname, "A")["cname_chain"] + lookup(hostname, "AAAA")["cname_chain"]
+    expected = " ".join(addresses) or "the server's public addresses"
+    if status in _dns.UNKNOWN:
+        return [_unknown(domain, "host address", expected, {"msg": msg})]
+    if not addresses:
+        return [check(domain, "host address", WARN, "the server's public addresses", " ".join(found) or msg,
+                      "set mail_public_ipv4 / mail_public_ipv6 to the addresses the world reaches this server at")]
+    missing = [a for a in addresses if a not in found]
+    extra = [a for a in found if a not in addresses]
+    if missing:
+        return [check(domain, "host address", FAIL, expected, " ".join(found) or msg,
+                      "publish %s" % "; ".join("%s. %s %s" % (hostname, "A" if ":" not in a else "AAAA", a)
+                                               for a in missing))]
+    if extra:
+        return [check(domain, "host address", WARN, expected, " ".join(found),
+                      "%s also resolves to %s: remove those records or add them to mail_public_ipv4/ipv6"
+                      % (hostname, " ".join(extra)))]
+    if chain:
+        return [check(domain, "host address", WARN, "%s with A/AAAA records" % hostname,
+                      "a CNAME to %s" % " -> ".join(chain),
+                      "give %s its own A/AAAA records: an MX target and the PTR name must not be a CNAME"
+                      % hostname)]
+    return [check(domain, "host address", OK, expected, " ".join(found))]
+
+
+def check_ptr(lookup, domain, hostname, addresses):
+    results = []
+    for address in addresses:
+        info = _dns.reverse_info(lookup, address, hostname)
+        name = "ptr %s" % address
+        found = ", ".join("%s (%s)" % (n["name"], " ".join(n["addresses"]) or n["msg"]) for n in info["ptr"])
+        ask = "ask the hosting provider to set the PTR of %s to %s (and keep %s's A/AAAA at %s)" % (
+            address, hostname, hostname, address)
+        if info["status"] in _dns.UNKNOWN:
+            results.append(_unknown(domain, name, hostname, info))
+        elif not info["ptr"]:
+            results.append(check(domain, name, FAIL, hostname, info["msg"] or "no PTR", ask))
+        elif not info["matches_expected"]:
+            results.append(check(domain, name, FAIL, hostname, found, ask))
+        elif not any(n["confirmed"] and n["name"] == hostname for n in info["ptr"]):
+            results.append(check(domain, name, FAIL, "%s resolving back to %s" % (hostname, address), found,
+                                 "the PTR is not forward-confirmed: publish %s. %s %s"
+                                 % (hostname, "AAAA" if ":" in address else "A", address)))
+        elif len(info["ptr"]) > 1:
+            results.append(check(domain, name, WARN, hostname, found,
+                                 "keep one PTR name per address; receivers may pick any of them"))
+        else:
+            results.append(check(domain, name, OK, hostname, found))
+    return results
+
+
+def check_mx(lookup, domain, hostname):
+    mx = lookup(domain, "MX")
+    expected = "%s. MX 10 %s." % (domain, hostname)
+    publish = "publish %s (and remove MX records that point elsewhere)" % expected
+    if mx["status"] in _dns.UNKNOWN:
+        return _unknown(domain, "mx", expected, mx)
+    records = mx["records"] if mx["status"] == _dns.OK else []
+    found = ", ".join("%d %s" % (r["preference"], r["exchange"] or ".") for r in records) or mx["msg"]
+    if not records:
+        return check(domain, "mx", FAIL, expected, found, publish)
+    if any(r["exchange"] in ("", ".") for r in records):
+        return check(domain, "mx", FAIL, expected, found, "a null MX (RFC 7505) says this domain takes no mail: " + publish)
+    ours = [r for r in records if r["exchange"] == hostname]
+    if not ours:
+        return check(domain, "mx", FAIL, expected, found, publish)
+    cname = lookup(hostname, "CNAME")
+    if cname["status"] == _dns.OK:
+        return check(domain, "mx", FAIL, "%s with its own A/AAAA records" % hostname,
+                     "%s is a CNAME to %s" % (hostname, ", ".join(cname["records"])),
+                     "an MX must not point at a CNAME (RFC 2181 10.3): give %s A/AAAA records" % hostname)
+    best = min(r["preference"] for r in records)
+    if ours[0]["preference"] > best:
+        return check(domain, "mx", WARN, expected, found,
+                     "other MX hosts are preferred over %s: make sure they deliver here, or remove them" % hostname)
+    return check(domain, "mx", OK, expected, found)
+
+
+def check_spf(lookup, domain, hostname, addresses):
+    status, records, msg = _spf.spf_records(lookup, domain)
+    expected = "one SPF record authorising %s" % (" ".join(addresses) or hostname)
+    if status in _dns.UNKNOWN:
+        return [_unknown(domain, "spf", expected, {"msg": msg})]
+    if not records:
+        return [check(domain, "spf", FAIL, expected, msg or "no SPF record",
+                      'publish the SPF record of %s from the generated zone fragment' % domain)]
+    if len(records) > 1:
+        return [check(domain, "spf", FAIL, "exactly one SPF record", " | ".join(records),
+                      "merge them into one TXT record starting v=spf1 (RFC 7208 3.2: two records are an error)")]
+    if not addresses:
+        return [check(domain, "spf", WARN, expected, records[0],
+                      "set mail_public_ipv4 / mail_public_ipv6 so the record can be checked against them")]
+    results = []
+    for address in addresses:
+        outcome = _spf.check_host(lookup, address, domain, "postmaster@%s" % domain, hostname)
+        found = "%s: %s (%s; %d DNS lookups)" % (records[0], outcome["result"], outcome["msg"], outcome["lookups"])
+        name = "spf %s" % address
+        if outcome["result"] == "pass":
+            status, remedy = (WARN, "; ".join(outcome["warnings"])) if outcome["warnings"] else (OK, "")
+            results.append(check(domain, name, status, expected, found, remedy))
+        elif outcome["result"] == "permerror":
+            results.append(check(domain, name, FAIL, expected, found,
+                                 "fix the SPF record: %s (receivers treat it as an error)" % outcome["msg"]))
+        elif outcome["result"] == "temperror":
+            results.append(_unknown(domain, name, expected, outcome))
+        else:
+            results.append(check(domain, name, FAIL, expected, found,
+                                 "add %s:%s before the all mechanism of the SPF record of %s"
+                                 % ("ip6" if ":" in address else "ip4", address, domain)))
+    return results
+
+
+def dkim_tags(value):
+    """Tags of a DKIM key record; whitespace inside values is folding and is removed."""
+    tags = {}
+    for part in value.split(";"):
+        if "=" in part:
+            key, val = part.split("=", 1)
+            tags[key.strip().lower()] = "".join(val.split())
+    return tags
+
+
+def check_dkim(lookup, domain, name, expected_strings):
+    expected_value = "".join(expected_strings) if isinstance(expected_strings, (list, tuple)) else expected_strings
+    expected = dkim_tags(expected_value)
+    label = "dkim %s" % name.split("._domainkey.")[0]
+    shown = "%s. TXT %s" % (name, expected_value[:40] + "...")
+    publish = "publish %s TXT with the strings from the generated zone fragment" % name
+    txt = lookup(name, "TXT")
+    if txt["status"] in _dns.UNKNOWN:
+        return _unknown(domain, label, shown, txt)
+    records = [r["value"] for r in txt["records"]] if txt["status"] == _dns.OK else []
+    keys = [r for r in records if "p=" in r.replace(" ", "")]
+    if not keys:
+        return check(domain, label, FAIL, shown, txt["msg"] or "; ".join(records) or "no record", publish)
+    if len(keys) > 1:
+        return check(domain, label, FAIL, "one key record", "%d records" % len(keys),
+                     "keep exactly one TXT record at %s" % name)
+    found = dkim_tags(keys[0])
+    same_key = found.get("p") == expected.get("p") and found.get("k", "rsa") == expected.get("k", "rsa")
+    if not same_key:
+        return check(domain, label, FAIL, _key_label(expected), _key_label(found),
+                     "the published key is not the key on the server: replace the TXT record at %s "
+                     "with the generated one" % name)
+    return check(domain, label, OK, _key_label(expected), _key_label(found))
+
+
+def _key_label(tags):
+    """Keys of one type share their first characters (the algorithm header): show the end."""
+    return "k=%s p=...%s" % (tags.get("k", "rsa"), tags.get("p", "")[-16:])
+
+
+def dmarc_problems(value):
+    """Syntax problems of a DMARC record (RFC 7489 6.3/6.4); empty when it is valid."""
+    parts = [p.strip() for p in value.split(";")]
+    parts = [p for p in parts if p]
+    problems = []
+    if not parts or parts[0].replace(" ", "") != "v=DMARC1":
+        problems.append("the record must start with v=DMARC1")
+    tags = {}
+    for part in parts[1:]:
+        if "=" not in part:
+            problems.append("%r is not tag=value" % part)
+            continue
+        key, val = part.split("=", 1)
+        tags[key.strip().lower()] = val.strip()
+    if "p" not in tags:
+        problems.append("p= (none, quarantine or reject) is missing")
+    elif tags["p"].lower() not in DMARC_POLICIES:
+        problems.append("p=%s is not none, quarantine or reject" % tags["p"])
+    if "sp" in tags and tags["sp"].lower() not in DMARC_POLICIES:
+        problems.append("sp=%s is not none, quarantine or reject" % tags["sp"])
+    for key in ("adkim", "aspf"):
+        if key in tags and tags[key].lower() not in ("r", "s"):
+            problems.append("%s=%s is not r or s" % (key, tags[key]))
+    if "pct" in tags and not (tags["pct"].isdigit() and 0 <= int(tags["pct"]) <= 100):
+        problems.append("pct=%s is not a number from 0 to 100" % tags["pct"])
+    for key in ("rua", "ruf"):
+        for uri in (u.strip() for u in tags.get(key, "").split(",") if u.strip()):
+            address = uri.split("!")[0]
+            if not address.lower().startswith("mailto:") or "@" not in address:
+                problems.append("%s=%s is not a mailto: address" % (key, uri))
+    return problems
+
+
+def dmarc_report_domains(value):
+    """Domains of the rua/ruf addresses of a DMARC record."""
+    domains = []
+    for part in value.split(";"):
+        key, val = (part.split("=", 1) + [""])[:2]
+        if key.strip().lower() in ("rua", "ruf"):
+            for uri in val.split(","):
+                address = uri.strip().split("!")[0]
+                if "@" in address:
+                    domain = address.rsplit("@", 1)[1].lower().rstrip(".")
+                    if domain not in domains:
+                        domains.append(domain)
+    return domains
+
+
+def external(domain, report_domain):
+    """Whether reports for a domain go to another domain (RFC 7489 7.1), without a suffix list:
+    the same domain and its parents or children count as the same organisation."""
+    return not (report_domain == domain or report_domain.endswith("." + domain) or domain.endswith("." + report_domain))
+
+
+def check_dmarc(lookup, domain):
+    name = "_dmarc.%s" % domain
+    expected = '%s. TXT "v=DMARC1; p=...; rua=mailto:..."' % name
+    txt = lookup(name, "TXT")
+    if txt["status"] in _dns.UNKNOWN:
+        return [_unknown(domain, "dmarc", expected, txt)]
+    records = [r["value"] for r in txt["records"]] if txt["status"] == _dns.OK else []
+    # A record that mentions DMARC but does not start with it is a broken DMARC record, not noise.
+    dmarc = [r for r in records if "v=dmarc" in r.replace(" ", "").lower()]
+    if not dmarc:
+        return [check(domain, "dmarc", FAIL, expected, txt["msg"] or "no DMARC record",
+                      "publish the DMARC record from the generated zone fragment")]
+    if len(dmarc) > 1:
+        return [check(domain, "dmarc", FAIL, "one DMARC record", " | ".join(dmarc),
+                      "keep one TXT record at %s: with two, receivers apply none (RFC 7489 6.6.3)" % name)]
+    problems = dmarc_problems(dmarc[0])
+    if problems:
+        return [check(domain, "dmarc", FAIL, expected, dmarc[0], "fix the record at %s: %s" % (name, "; ".join(problems)))]
+    results = [check(domain, "dmarc", OK, expected, dmarc[0])]
+    for report_domain in dmarc_report_domains(dmarc[0]):
+        if not external(domain, report_domain):
+            continue
+        auth = "%s._report._dmarc.%s" % (domain, report_domain)
+        answer = lookup(auth, "TXT")
+        label = "dmarc report %s" % report_domain
+        want = '%s. TXT "v=DMARC1"' % auth
+        if answer["status"] in _dns.UNKNOWN:
+            results.append(_unknown(domain, label, want, answer))
+        elif any(r["value"].replace(" ", "").lower().startswith("v=dmarc1") for r in answer["records"]):
+            results.append(check(domain, label, OK, want, answer["records"][0]["value"]))
+        else:
+            results.append(check(domain, label, FAIL, want, answer["msg"] or "no record",
+                                 "publish %s, or reports to %s are dropped (RFC 7489 7.1)" % (want, report_domain)))
+    return results
+
+
+def summary(results):
+    counts = {OK: 0, WARN: 0, FAIL: 0}
+    for result in results:
+        counts[result["status"]] += 1
+    verdict = FAIL if counts[FAIL] else WARN if counts[WARN] else OK
+    return verdict, counts

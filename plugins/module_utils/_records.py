@@ -1,0 +1,105 @@
+# Copyright: contributors to postmaster.mail
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The DNS records a mail server needs, as zone-file fragments. Pure functions. Private.
+
+Fragments use absolute names and no SOA, so a DNS server loads them with $INCLUDE and a person
+can paste them into a provider's form line by line.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from ansible_collections.postmaster.mail.plugins.module_utils import _doctor
+
+TXT_STRING_MAX = 255
+
+
+def txt_strings(value, limit=TXT_STRING_MAX):
+    return [value[i:i + limit] for i in range(0, len(value), limit)] or [""]
+
+
+def quote(strings):
+    return " ".join('"%s"' % s.replace("\\", "\\\\").replace('"', '\\"') for s in strings)
+
+
+def address_warnings(ipv4, ipv6):
+    warnings = []
+    for variable, addresses in (("mail_public_ipv4", ipv4), ("mail_public_ipv6", ipv6)):
+        for address in addresses:
+            ip = ipaddress.ip_address(address)
+            if not ip.is_global:
+                warnings.append("%s: %s is not a public address; the records and checks need the address the "
+                                "world reaches this server at: set %s" % (variable, address, variable))
+    if not ipv4 and not ipv6:
+        warnings.append("mail_public_ipv4 / mail_public_ipv6: no address of this server is known, so the host's A/AAAA, "
+                        "SPF and PTR cannot be generated; set them")
+    return warnings
+
+
+def generate(hostname, domains, ipv4=(), ipv6=(), dkim_records=None, dmarc_policy="none", dmarc_rua=None,
+             spf_all="~all", ttl=3600, mx_preference=10):
+    """{'zones': {name: fragment}, 'reverse': fragment, 'records': [rows], 'warnings': [...]}.
+
+    dkim_records: {dns name: [TXT strings] or value}. dmarc_rua: report address (str) or list.
+    """
+    hostname = hostname.lower().rstrip(".")
+    domains = [d.lower().rstrip(".") for d in domains]
+    ipv4 = [str(ipaddress.IPv4Address(a)) for a in ipv4 or []]
+    ipv6 = [str(ipaddress.IPv6Address(a)) for a in ipv6 or []]
+    rua = [dmarc_rua] if isinstance(dmarc_rua, str) else list(dmarc_rua or ["postmaster@%s" % domains[0]])
+    rows = []
+
+    def add(zone, name, rtype, value, strings=None):
+        rows.append({"zone": zone, "name": name + ".", "type": rtype, "value": value,
+                     "rdata": quote(strings) if strings is not None else value})
+
+    home = _doctor.host_domain(hostname, domains)
+    for address in ipv4:
+        add(home, hostname, "A", address)
+    for address in ipv6:
+        add(home, hostname, "AAAA", address)
+    authorised = ["ip4:%s" % a for a in ipv4] + ["ip6:%s" % a for a in ipv6] or ["a:%s" % hostname]
+    spf = " ".join(["v=spf1"] + authorised + [spf_all])
+    for domain in domains:
+        add(domain, domain, "MX", "%d %s." % (mx_preference, hostname))
+        add(domain, domain, "TXT", spf, txt_strings(spf))
+        for name, strings in sorted((dkim_records or {}).items()):
+            name = name.lower().rstrip(".")
+            if name.endswith("._domainkey." + domain):
+                strings = [strings] if isinstance(strings, str) else list(strings)
+                value = "".join(strings)
+                add(domain, name, "TXT", value, [s for v in strings for s in txt_strings(v)])
+        dmarc = "v=DMARC1; p=%s; rua=%s" % (dmarc_policy, ",".join("mailto:%s" % a for a in rua))
+        add(domain, "_dmarc.%s" % domain, "TXT", dmarc, txt_strings(dmarc))
+    # RFC 7489 7.1: a domain that receives another domain's reports says it wants them.
+    for domain in domains:
+        for address in rua:
+            report_domain = address.rsplit("@", 1)[1].lower()
+            if _doctor.external(domain, report_domain):
+                zone = _doctor.host_domain(report_domain, domains)
+                add(zone, "%s._report._dmarc.%s" % (domain, report_domain), "TXT", "v=DMARC1", ["v=DMARC1"])
+    reverse = []
+    for address in ipv4 + ipv6:
+        reverse.append({"zone": "reverse", "name": ipaddress.ip_address(address).reverse_pointer + ".",
+                        "type": "PTR", "value": hostname + ".", "rdata": hostname + "."})
+    zones = {}
+    for row in rows:
+        zones.setdefault(row["zone"], []).append(row)
+    fragments = {zone: _fragment(zone, zone_rows, ttl, hostname) for zone, zone_rows in zones.items()}
+    return {
+        "zones": fragments,
+        "reverse": _fragment("reverse", reverse, ttl, hostname),
+        "records": rows + reverse,
+        "warnings": address_warnings(ipv4, ipv6),
+    }
+
+
+def _fragment(zone, rows, ttl, hostname):
+    if zone == "reverse":
+        head = ["; PTR records for %s: ask the hosting provider to set these (they own the reverse zone)." % hostname]
+    else:
+        head = ["; Records to publish for %s (mail server %s)." % (zone, hostname),
+                "; Absolute names, no SOA: load with $INCLUDE or enter each line at your DNS provider."]
+    lines = head + ["%s %d IN %s %s" % (row["name"], ttl, row["type"], row["rdata"]) for row in rows]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,152 @@
+#!/usr/bin/python
+# Copyright: contributors to postmaster.mail
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: dns_doctor_info
+short_description: Check what the world's DNS says about a mail server, and say how to fix it
+version_added: 0.1.0
+description:
+  - Asks the given resolvers what a receiving mail server would ask, and returns one verdict per
+    domain and check, V(ok), V(warn) or V(fail), with what was expected, what was found, and a remedy
+    for everything that is not V(ok).
+  - "Checks: the host's A/AAAA equal its public addresses; the PTR of each address is the host name and
+    forward-confirmed; per domain, the MX points at the host and not at a CNAME; exactly one SPF record,
+    evaluated (RFC 7208, with the 10-lookup and 2-void-lookup limits) for each public address; each
+    DKIM record present with the key on the server; the DMARC record present and valid, and the
+    authorisation record when reports go to another domain (RFC 7489 7.1)."
+  - The module never fails because of a verdict; the play decides (see RV(verdict)). When the
+    resolvers do not answer at all, a single V(fail) check named C(resolvers) says so.
+author:
+  - postmaster.mail developers (@postmaster-mail)
+extends_documentation_fragment:
+  - postmaster.mail.dns
+options:
+  hostname:
+    description: The mail server's host name (C(mail_hostname)).
+    type: str
+    required: true
+  domains:
+    description: The domains it receives mail for (C(mail_domains)).
+    type: list
+    elements: str
+    required: true
+  public_ipv4:
+    description: Its public IPv4 addresses. Without any address, the address, PTR and SPF checks warn.
+    type: list
+    elements: str
+    default: []
+  public_ipv6:
+    description: Its public IPv6 addresses.
+    type: list
+    elements: str
+    default: []
+  dkim_records:
+    description:
+      - The DKIM records the server's keys need, DNS name to TXT strings (or the joined value), as
+        the C(postmaster.mail.opendkim) role exports them in C(opendkim_dns_records).
+    type: dict
+    default: {}
+"""
+
+EXAMPLES = r"""
+- name: Ask the world about the mail server
+  postmaster.mail.dns_doctor_info:
+    hostname: mail.example.org
+    domains: [example.org]
+    public_ipv4: [192.0.2.25]
+    dkim_records: "{{ opendkim_dns_records }}"
+    resolvers: [9.9.9.9]
+  delegate_to: localhost
+  register: doctor
+
+- name: Fail the play on a failed check
+  ansible.builtin.assert:
+    that: doctor.verdict != 'fail'
+    fail_msg: "{{ doctor.checks | rejectattr('status', 'eq', 'ok') | map(attribute='remedy') }}"
+"""
+
+RETURN = r"""
+checks:
+  description: One entry per domain and check.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    domain:
+      description: The domain the check belongs to (the host's checks go with the domain it lies in).
+      type: str
+    check:
+      description: C(host address), C(ptr <address>), C(mx), C(spf <address>), C(dkim <selector>), C(dmarc),
+        C(dmarc report <domain>), or C(resolvers).
+      type: str
+    status:
+      description: V(ok), V(warn) or V(fail).
+      type: str
+    expected:
+      description: What should be there.
+      type: str
+    found:
+      description: What DNS said.
+      type: str
+    remedy:
+      description: What to do; empty only when RV(checks.status) is V(ok).
+      type: str
+  sample:
+    - domain: example.org
+      check: mx
+      status: fail
+      expected: example.org. MX 10 mail.example.org.
+      found: 10 mx.other.example
+      remedy: publish example.org. MX 10 mail.example.org. (and remove MX records that point elsewhere)
+verdict:
+  description: V(fail) when a check failed, else V(warn) when one warned, else V(ok).
+  returned: always
+  type: str
+counts:
+  description: Number of checks per status.
+  returned: always
+  type: dict
+  sample: {ok: 9, warn: 0, fail: 1}
+"""
+
+import ipaddress
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.postmaster.mail.plugins.module_utils import _doctor, _dns_module
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            hostname=dict(type="str", required=True),
+            domains=dict(type="list", elements="str", required=True),
+            public_ipv4=dict(type="list", elements="str", default=[]),
+            public_ipv6=dict(type="list", elements="str", default=[]),
+            dkim_records=dict(type="dict", default={}),
+            **_dns_module.RESOLVER_OPTIONS
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    for option, version in (("public_ipv4", 4), ("public_ipv6", 6)):
+        for address in params[option]:
+            try:
+                if ipaddress.ip_address(address).version != version:
+                    raise ValueError(address)
+            except ValueError:
+                module.fail_json(msg="%s: %r is not an IPv%d address" % (option, address, version))
+    if not params["domains"]:
+        module.fail_json(msg="domains: give at least one domain")
+    lookup = _dns_module.lookup_for(module)
+    checks = _doctor.diagnose(lookup, params["hostname"], params["domains"],
+                              params["public_ipv4"] + params["public_ipv6"], params["dkim_records"],
+                              _dns_module.resolvers_label(module))
+    verdict, counts = _doctor.summary(checks)
+    module.exit_json(changed=False, checks=checks, verdict=verdict, counts=counts)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+#!/usr/bin/python
+# Copyright: contributors to postmaster.mail
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: dns_name_info
+short_description: The A and AAAA addresses of host names, as given resolvers see them
+version_added: 0.1.0
+description:
+  - Looks up the IPv4 and IPv6 addresses of each name, following CNAMEs, and returns them with a
+    status per name. Used before asking an ACME server for a certificate, so a name that does not
+    point at the server is found before a rate limit is spent on it.
+author:
+  - postmaster.mail developers (@postmaster-mail)
+extends_documentation_fragment:
+  - postmaster.mail.dns
+options:
+  names:
+    description: Host names to look up.
+    type: list
+    elements: str
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Where does the mail host name point?
+  postmaster.mail.dns_name_info:
+    names: [mail.example.org]
+    resolvers: [9.9.9.9]
+  delegate_to: localhost
+  register: names
+
+- name: Show its addresses
+  ansible.builtin.debug:
+    msg: "{{ names.names['mail.example.org'].addresses }}"
+"""
+
+RETURN = r"""
+names:
+  description: For each name (lower case, no final dot), what DNS said.
+  returned: always
+  type: dict
+  contains:
+    status:
+      description: V(ok), V(nxdomain), V(noanswer), V(timeout), V(servfail) or V(error).
+      type: str
+    addresses:
+      description: A and AAAA values.
+      type: list
+      elements: str
+    cname_chain:
+      description: Names the lookup was sent to by CNAME records, in order.
+      type: list
+      elements: str
+    msg:
+      description: What went wrong, empty when RV(names.status) is V(ok).
+      type: str
+  sample:
+    mail.example.org:
+      status: ok
+      addresses: [192.0.2.25, "2001:db8::25"]
+      cname_chain: []
+      msg: ""
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.postmaster.mail.plugins.module_utils import _dns, _dns_module
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(names=dict(type="list", elements="str", required=True), **_dns_module.RESOLVER_OPTIONS),
+        supports_check_mode=True,
+    )
+    lookup = _dns_module.lookup_for(module)
+    names = {}
+    for name in module.params["names"]:
+        key = name.lower().rstrip(".")
+        names[key] = _dns.name_info(lookup, key)
+    module.exit_json(changed=False, names=names)
+
+
+if __name__ == "__main__":
+    main()

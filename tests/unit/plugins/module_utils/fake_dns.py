@@ -1,0 +1,41 @@
+"""A fake DNS for the unit tests: a dict of (name, type) -> records, answered like _dns.Lookup."""
+
+from ansible_collections.postmaster.mail.plugins.module_utils import _dns
+
+
+class FakeDns:
+    """zone: {(name, rdtype): records | status string}; names without any entry are NXDOMAIN.
+
+    TXT records are given as plain strings (one string per record) or lists of strings (one
+    record made of several character-strings). CNAME entries are followed for other types.
+    """
+
+    def __init__(self, zone):
+        self.zone = {(name.lower(), rdtype): value for (name, rdtype), value in zone.items()}
+        self.asked = []
+
+    def __call__(self, name, rdtype):
+        name = name.lower().rstrip(".")
+        self.asked.append((name, rdtype))
+        chain = []
+        while rdtype != "CNAME" and (name, "CNAME") in self.zone and (name, rdtype) not in self.zone:
+            name = self.zone[(name, "CNAME")][0]
+            chain.append(name)
+            if len(chain) > 8:
+                return _dns.answer(_dns.SERVFAIL, msg="CNAME loop")
+        value = self.zone.get((name, rdtype))
+        if value is None:
+            if any(key[0] == name for key in self.zone):
+                return _dns.answer(_dns.NOANSWER, cname_chain=chain, msg="%s has no %s record" % (name, rdtype))
+            return _dns.answer(_dns.NXDOMAIN, cname_chain=chain, msg="%s does not exist (NXDOMAIN)" % name)
+        if isinstance(value, str) and value in (_dns.TIMEOUT, _dns.SERVFAIL):
+            return _dns.answer(value, msg="%s %s: %s" % (name, rdtype, value))
+        if rdtype == "TXT":
+            records = []
+            for record in value:
+                strings = [record] if isinstance(record, str) else list(record)
+                records.append({"value": "".join(strings), "strings": strings})
+            value = records
+        if rdtype == "MX":
+            value = [{"preference": p, "exchange": e} for p, e in value]
+        return _dns.answer(_dns.OK, value, chain)
