@@ -116,7 +116,9 @@ smoke: setup
 	ansible-galaxy collection install --offline --no-deps --force -p $(CACHE)/smoke/collections $(CACHE)/smoke/postmaster-mail-*.tar.gz
 	ansible-playbook postmaster.mail.site --syntax-check -i localhost,
 	ansible-doc -t role postmaster.mail.postfix > /dev/null
-	ansible-doc -t filter postmaster.mail.postfix_value > /dev/null
+	ansible-doc -t filter postmaster.mail.postfix_value postmaster.mail.mail_dns_records > /dev/null
+	ansible-doc -t module postmaster.mail.dkim_key postmaster.mail.dns_name_info \
+	  postmaster.mail.reverse_dns_info postmaster.mail.dns_doctor_info > /dev/null
 	@echo "smoke: the installed collection loads: playbook, roles and plugins"
 
 molecule: lab
