@@ -12,6 +12,8 @@ import base64
 import hashlib
 import re
 
+from ansible_collections.postmaster.mail.plugins.module_utils import _names
+
 try:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
@@ -26,9 +28,8 @@ KEY_TYPES = ("rsa", "ed25519")
 MIN_RSA_BITS = 1024
 # RFC 1035: one character-string of a TXT record holds at most 255 octets.
 TXT_STRING_MAX = 255
-_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-SELECTOR_RE = re.compile(r"^%s(\.%s)*$" % (_LABEL, _LABEL))
-DOMAIN_RE = re.compile(r"^(?=.{1,253}$)(%s\.)+[A-Za-z]{2,63}$" % _LABEL)
+SELECTOR_RE = re.compile(r"^%s(\.%s)*$" % (_names.LABEL, _names.LABEL))
+DOMAIN_RE = _names.DOMAIN_RE
 
 
 def check_request(domain, selector, key_type, size):
