@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import ipaddress
 
+from ansible_collections.postmaster.mail.plugins.module_utils._names import parse_resolver
+
 try:
     import dns.exception
     import dns.nameserver
@@ -38,33 +40,6 @@ UNKNOWN = (TIMEOUT, SERVFAIL, ERROR)
 def answer(status, records=None, cname_chain=None, msg=""):
     """The result of one lookup: status, records (type-specific, see _records_of), CNAMEs followed."""
     return {"status": status, "records": list(records or []), "cname_chain": list(cname_chain or []), "msg": msg}
-
-
-def parse_resolver(spec):
-    """'192.0.2.1', '192.0.2.1:5353', '2001:db8::1', '[2001:db8::1]:5353' -> (address, port)."""
-    text = str(spec).strip()
-    port = 53
-    if text.startswith("["):
-        host, sep, rest = text[1:].partition("]")
-        if not sep or (rest and not rest.startswith(":")):
-            raise ValueError("%r is not address, address:port or [IPv6]:port" % (spec,))
-        text, port_text = host, rest[1:]
-        if port_text:
-            port = _port(port_text, spec)
-    elif text.count(":") == 1:
-        text, port_text = text.split(":")
-        port = _port(port_text, spec)
-    try:
-        address = str(ipaddress.ip_address(text))
-    except ValueError:
-        raise ValueError("%r is not an IP address (optionally with :port)" % (spec,))
-    return address, port
-
-
-def _port(text, spec):
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise ValueError("%r has no valid port after the colon" % (spec,))
-    return int(text)
 
 
 def make_resolver(resolvers=None, timeout=3.0, lifetime=5.0):

@@ -35,3 +35,40 @@ def is_ip_address(value, version=None):
     except ValueError:
         return False
     return version is None or address.version == int(version)
+
+
+def parse_resolver(spec):
+    """'192.0.2.1', '192.0.2.1:5353', '2001:db8::1', '[2001:db8::1]:5353' -> (address, port)."""
+    text = str(spec).strip()
+    port = 53
+    if text.startswith("["):
+        host, sep, rest = text[1:].partition("]")
+        if not sep or (rest and not rest.startswith(":")):
+            raise ValueError("%r is not address, address:port or [IPv6]:port" % (spec,))
+        text, port_text = host, rest[1:]
+        if port_text:
+            port = _port(port_text, spec)
+    elif text.count(":") == 1:
+        text, port_text = text.split(":")
+        port = _port(port_text, spec)
+    try:
+        address = str(ipaddress.ip_address(text))
+    except ValueError:
+        raise ValueError("%r is not an IP address (optionally with :port)" % (spec,))
+    return address, port
+
+
+def _port(text, spec):
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ValueError("%r has no valid port after the colon" % (spec,))
+    return int(text)
+
+
+def is_resolver(value):
+    if not isinstance(value, str):
+        return False
+    try:
+        parse_resolver(value)
+    except ValueError:
+        return False
+    return True
