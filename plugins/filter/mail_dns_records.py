@@ -57,6 +57,11 @@ options:
     description: TTL of every record.
     type: int
     default: 3600
+  addresses_given:
+    description: Whether the addresses were set by the user rather than read from the host; only the wording of
+      the warning about a private address depends on it.
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -80,12 +85,12 @@ from ansible_collections.postmaster.mail.plugins.module_utils import _records
 
 
 def mail_dns_records(hostname, domains, ipv4=None, ipv6=None, dkim_records=None, dmarc_policy="none",
-                     dmarc_rua=None, spf_all="~all", ttl=3600):
+                     dmarc_rua=None, spf_all="~all", ttl=3600, addresses_given=False):
     if spf_all.strip().lstrip("+") == "all":
         raise AnsibleFilterError("spf_all: +all authorises every server on the internet; use ~all or -all")
     try:
         return _records.generate(hostname, domains, ipv4 or [], ipv6 or [], dkim_records or {}, dmarc_policy,
-                                 dmarc_rua, spf_all, ttl)
+                                 dmarc_rua, spf_all, ttl, addresses_given=addresses_given)
     except (ValueError, TypeError, AttributeError, IndexError) as exc:
         raise AnsibleFilterError("mail_dns_records: %s" % (exc,)) from exc
 

@@ -23,14 +23,19 @@ def quote(strings):
     return " ".join('"%s"' % s.replace("\\", "\\\\").replace('"', '\\"') for s in strings)
 
 
-def address_warnings(ipv4, ipv6):
+def address_warnings(ipv4, ipv6, given=False):
+    """Warnings about the addresses; `given` says they were set, not taken from the host's facts."""
     warnings = []
     for variable, addresses in (("mail_public_ipv4", ipv4), ("mail_public_ipv6", ipv6)):
         for address in addresses:
-            ip = ipaddress.ip_address(address)
-            if not ip.is_global:
-                warnings.append("%s: %s is not a public address; the records and checks need the address the "
-                                "world reaches this server at: set %s" % (variable, address, variable))
+            if ipaddress.ip_address(address).is_global:
+                continue
+            if given:
+                warnings.append("%s: %s is not a public address: fine for a lab or an internal server, but the "
+                                "internet reaches a mail server only at a public one" % (variable, address))
+            else:
+                warnings.append("%s: %s, the host's own address, is not public (NAT?): set %s to the address the "
+                                "world reaches this server at" % (variable, address, variable))
     if not ipv4 and not ipv6:
         warnings.append("mail_public_ipv4 / mail_public_ipv6: no address of this server is known, so the host's A/AAAA, "
                         "SPF and PTR cannot be generated; set them")
@@ -38,7 +43,7 @@ def address_warnings(ipv4, ipv6):
 
 
 def generate(hostname, domains, ipv4=(), ipv6=(), dkim_records=None, dmarc_policy="none", dmarc_rua=None,
-             spf_all="~all", ttl=3600, mx_preference=10):
+             spf_all="~all", ttl=3600, mx_preference=10, addresses_given=False):
     """{'zones': {name: fragment}, 'reverse': fragment, 'records': [rows], 'warnings': [...]}.
 
     dkim_records: {dns name: [TXT strings] or value}. dmarc_rua: report address (str) or list.
@@ -91,7 +96,7 @@ def generate(hostname, domains, ipv4=(), ipv6=(), dkim_records=None, dmarc_polic
         "zones": fragments,
         "reverse": _fragment("reverse", reverse, ttl, hostname),
         "records": rows + reverse,
-        "warnings": address_warnings(ipv4, ipv6),
+        "warnings": address_warnings(ipv4, ipv6, addresses_given),
     }
 
 

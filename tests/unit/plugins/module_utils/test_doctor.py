@@ -146,7 +146,9 @@ def test_records_layout():
     assert 'example.com._report._dmarc.example.org. 3600 IN TXT "v=DMARC1"' in records["zones"]["example.org"]
     assert "25.2.0.192.in-addr.arpa. 3600 IN PTR mx.example.net." in records["reverse"]
     assert " IN SOA " not in "".join(records["zones"].values())
-    assert any("mail_public_ipv4: 192.0.2.25 is not a public address" in w for w in records["warnings"])
+    assert any("mail_public_ipv4: 192.0.2.25, the host's own address, is not public" in w for w in records["warnings"])
+    given = _records.generate("mx.example.net", ["example.org"], [IP], addresses_given=True)
+    assert any("fine for a lab" in w for w in given["warnings"])
 
 
 def test_records_without_addresses_authorise_the_host_name():
