@@ -26,10 +26,16 @@ running() {
     [ -n "$pid" ] && [ "$pid" != 0 ] && kill -0 "$pid" 2>/dev/null
 }
 
-# Running, from the current tools image (a rebuilt image replaces the container), and started
-# from this checkout (another checkout's lab has other state: Pebble's CA, zones).
+# What the lab containers are made from besides the image: a change (a new zone, another
+# Pebble setting) replaces them all.
+LAB_CONFIG_HASH=$(cat "$here/lib.sh" "$here/lab.sh" "$here"/dns/* "$here"/peer/* | sha256sum | cut -c1-16)
+
+# Running, from the current tools image (a rebuilt image replaces the container), made from the
+# current lab configuration, and started from this checkout (another checkout's lab has other
+# state: Pebble's CA, zones).
 current() {
   running "$1" &&
+    [ "$(podman inspect --format '{{ index .Config.Labels "postmaster.lab.config" }}' "$1")" = "$LAB_CONFIG_HASH" ] &&
     [ "$(podman inspect --format '{{ .Image }}' "$1")" = "$(podman image inspect --format '{{ .Id }}' "$TOOLS_IMAGE")" ] &&
     podman inspect --format '{{ range .Mounts }}{{ .Source }} {{ end }}' "$1" | grep -qF "$LAB_STATE "
 }
@@ -40,7 +46,7 @@ start() {  # start <name> <ip> <podman run args...>
   if current "$name"; then return; fi
   podman rm -f -t 1 "$name" >/dev/null 2>&1 || true
   podman run -d --name "$name" --hostname "${name#postmaster-lab-}" --network "$LAB_NETWORK" \
-    --ip "$ip" --dns "$LAB_RESOLVER_IP" -v "$here:/lab:ro" -v "$LAB_STATE:/state" "$@" >/dev/null
+    --ip "$ip" --dns "$LAB_RESOLVER_IP" --label "postmaster.lab.config=$LAB_CONFIG_HASH" -v "$here:/lab:ro" -v "$LAB_STATE:/state" "$@" >/dev/null
   log "started $name ($ip)"
 }
 
@@ -115,6 +121,10 @@ up() {
   wait_for "Pebble" curl -fsS --max-time 2 --cacert "$LAB_STATE/pebble/ca.pem" \
     --resolve "$LAB_ACME_NAME:14000:$LAB_ACME_IP" "https://$LAB_ACME_NAME:14000/dir"
   wait_for "the peer's MTA" podman exec postmaster-lab-peer postfix status
+  # The root Pebble signs certificates with is new at every Pebble start: clients that check the
+  # mail server's certificate (the demo's curl, a mail client) trust this file.
+  curl -fsS --max-time 5 --cacert "$LAB_STATE/pebble/ca.pem" --resolve "$LAB_ACME_NAME:15000:$LAB_ACME_IP" \
+    -o "$LAB_STATE/pebble/roots.pem" "https://$LAB_ACME_NAME:15000/roots/0"
   log "lab is up: DNS $LAB_DNS_IP, resolver $LAB_RESOLVER_IP, ACME https://$LAB_ACME_NAME:14000/dir, peer $LAB_PEER_IP"
 }
 

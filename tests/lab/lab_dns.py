@@ -3,9 +3,14 @@
     python lab_dns.py set <name> <type> <value> [<value> ...]   replace the record set
     python lab_dns.py delete <name> [<type>]
     python lab_dns.py get <name> <type>
+    python lab_dns.py load <fragment> [<fragment> ...]      publish zone-file fragments
 
 A TXT value is one record: its character-strings separated by a newline (the strings exactly as
-dkim_key returns them). The zone is the longest lab zone the name falls in. Needs dnspython.
+dkim_key returns them). `load` reads fragments as site.yml writes them (one record per line:
+absolute name, TTL, class, type, data; `;` comments) and replaces each record set they name,
+so what the lab serves is exactly what a user would publish. The zone is the longest lab zone
+the name falls in. Needs dnspython.
+
 """
 
 import sys
@@ -20,7 +25,9 @@ import dns.resolver
 import dns.update
 
 SERVER = "10.47.25.53"
-ZONES = ("lab.test", "peer.test", "example.test", "example.net", "25.47.10.in-addr.arpa")
+# The zones tests/lab/lib.sh (LAB_ZONES) creates and tests/lab/dns/knot.conf serves.
+ZONES = ("lab.test", "peer.test", "example.test", "example.net", "demo.test", "site13.test", "site12.test",
+         "25.47.10.in-addr.arpa")
 
 
 def zone_of(name):
@@ -45,7 +52,36 @@ def send(update):
         sys.exit("update refused: %s" % dns.rcode.to_text(response.rcode()))
 
 
+def load(paths):
+    """Replace the record sets named in zone-file fragments, one update per zone."""
+    rrsets = {}
+    for path in paths:
+        with open(path, encoding="utf-8") as stream:
+            for line in stream:
+                line = line.strip()
+                if not line or line.startswith(";"):
+                    continue
+                name, ttl, rclass, rtype, data = line.split(None, 4)
+                if rclass.upper() != "IN" or not name.endswith("."):
+                    sys.exit("%s: not an absolute IN record: %s" % (path, line))
+                rdtype = dns.rdatatype.from_text(rtype)
+                rrsets.setdefault((name.lower(), rdtype), []).append(
+                    (int(ttl), dns.rdata.from_text(dns.rdataclass.IN, rdtype, data)))
+    updates = {}
+    for (name, rdtype), records in rrsets.items():
+        update = updates.setdefault(zone_of(name), dns.update.UpdateMessage(zone_of(name)))
+        update.delete(name, rdtype)
+        for ttl, record in records:
+            update.add(name, ttl, record)
+    for zone, update in updates.items():
+        send(update)
+        print("%s: %d record sets" % (zone, sum(1 for key in rrsets if zone_of(key[0]) == zone)))
+
+
 def main(argv):
+    if argv[0] == "load":
+        load(argv[1:])
+        return
     action, name = argv[0], argv[1].rstrip(".") + "."
     update = dns.update.UpdateMessage(zone_of(name))
     if action == "set":

@@ -20,4 +20,7 @@ LAB_PEER_NAME=mx.peer.test
 log() { printf '[lab] %s\n' "$*" >&2; }
 die() { printf '[lab] error: %s\n' "$*" >&2; exit 1; }
 # Zones Knot serves. Scenarios add records with RFC 2136 updates (from the lab subnet).
-LAB_ZONES="lab.test peer.test example.test example.net 25.47.10.in-addr.arpa"
+# Each consumer that needs "exactly the generated records" has zones of its own: the demo
+# (demo.test) and the site scenario (site13.test, site12.test). Keep in step with dns/knot.conf
+# and lab_dns.py.
+LAB_ZONES="lab.test peer.test example.test example.net demo.test site13.test site12.test 25.47.10.in-addr.arpa"
