@@ -1,6 +1,6 @@
 """Check that 143 and 110 refuse a login before STARTTLS and accept it after.
 
-    python3 starttls_login.py <host>
+    python3 starttls_login.py <host name> <user> <password> <CA file>
 Prints what each step saw; exits non-zero if any step differs from that.
 """
 import imaplib
@@ -8,11 +8,8 @@ import poplib
 import ssl
 import sys
 
-host = sys.argv[1]
-context = ssl.create_default_context()
-context.check_hostname = False
-context.verify_mode = ssl.CERT_NONE
-user, password = "bob@example.test", "bob-Secret-2"
+host, user, password, cafile = sys.argv[1:5]
+context = ssl.create_default_context(cafile=cafile)
 failures = []
 
 with imaplib.IMAP4(host, 143, timeout=20) as imap:
