@@ -129,6 +129,8 @@ smoke: setup
 	ansible-doc -t filter postmaster.mail.postfix_value postmaster.mail.mail_dns_records > /dev/null
 	ansible-doc -t module postmaster.mail.dkim_key postmaster.mail.dns_name_info \
 	  postmaster.mail.reverse_dns_info postmaster.mail.dns_doctor_info > /dev/null
+	ansible-doc -t test postmaster.mail.domain_name postmaster.mail.email_address \
+	  postmaster.mail.ip_address postmaster.mail.resolver_address > /dev/null
 	@echo "smoke: the installed collection loads: playbook, roles and plugins"
 
 molecule: lab
