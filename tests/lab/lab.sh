@@ -73,6 +73,15 @@ make_zones() {  # fresh zone files at every start of the DNS container: the lab 
   done
 }
 
+make_ssh_key() {  # the key Ansible logs in with; containers mount authorized_keys read-only
+  local d="$LAB_STATE/ssh"
+  [ -s "$d/id_ed25519" ] && [ -s "$d/authorized_keys" ] && return
+  mkdir -p "$d" && chmod 0700 "$d"
+  rm -f "$d/id_ed25519" "$d/id_ed25519.pub"
+  ssh-keygen -q -t ed25519 -N '' -C postmaster-lab -f "$d/id_ed25519"
+  install -m 0644 "$d/id_ed25519.pub" "$d/authorized_keys"
+}
+
 make_pebble_cert() {  # a CA and a leaf for Pebble's own HTTPS listener (Debian ships none)
   local d="$LAB_STATE/pebble"
   [ -s "$d/cert.pem" ] && return
@@ -113,6 +122,7 @@ up() {
   done >> "$LAB_STATE/unbound.conf"
   start postmaster-lab-resolver "$LAB_RESOLVER_IP" "$TOOLS_IMAGE" unbound -d -c /state/unbound.conf
   make_pebble_cert
+  make_ssh_key
   start postmaster-lab-acme "$LAB_ACME_IP" -e PEBBLE_VA_NOSLEEP=1 -e PEBBLE_WFE_NONCEREJECT=0 \
     "$TOOLS_IMAGE" pebble -config /state/pebble/pebble.json -dnsserver "$LAB_DNS_IP:53"
   start postmaster-lab-peer "$LAB_PEER_IP" "$TOOLS_IMAGE" /lab/peer/start.sh

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 # the tests use from the host, and Python's venv.
 packages=(podman runc netavark aardvark-dns conmon catatonit uidmap iptables debootstrap
   debian-archive-keyring knot knot-dnsutils bind9-dnsutils pebble swaks testssl.sh openssl curl
-  shellcheck python3 python3-venv git make)
+  shellcheck openssh-client python3 python3-venv git make)
 
 missing=()
 for p in "${packages[@]}"; do
