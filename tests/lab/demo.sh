@@ -26,8 +26,17 @@ start_host() {
   fi
   podman rm -f -t 1 "$DEMO_HOST" >/dev/null 2>&1 || true
   podman run -d --name "$DEMO_HOST" --hostname "$DEMO_NAME" --network "$LAB_NETWORK" --ip "$DEMO_IP" \
-    --dns "$LAB_RESOLVER_IP" --systemd=always "$LAB_IMAGE_PREFIX/debian:13" /sbin/init >/dev/null
+    --dns "$LAB_RESOLVER_IP" --systemd=always \
+    -v "$LAB_STATE/ssh/authorized_keys:/root/.ssh/authorized_keys:ro" \
+    "$LAB_IMAGE_PREFIX/debian:13" /sbin/init >/dev/null
   log "started $DEMO_HOST ($DEMO_IP) from the bare Debian 13 image"
+  # Ansible logs in over SSH, as on a real server (demo/inventory.yml).
+  local deadline=$((SECONDS + 30))
+  until ssh -q -i "$LAB_STATE/ssh/id_ed25519" -o BatchMode=yes -o StrictHostKeyChecking=no \
+      -o UserKnownHostsFile=/dev/null -o ConnectTimeout=2 "root@$DEMO_IP" true; do
+    [ "$SECONDS" -lt "$deadline" ] || die "no SSH login on $DEMO_HOST ($DEMO_IP)"
+    sleep 1
+  done
 }
 
 converge() {
@@ -96,6 +105,7 @@ Point a mail client on this machine at it:
     swaks --server $DEMO_IP --port 587 --tls --tls-ca-path $LAB_STATE/pebble/roots.pem \\
       --auth-user alice@demo.test --auth-password $PASSWORD --from alice@demo.test --to someone@peer.test
 
+Log in to it as Ansible does:  ssh -i $LAB_STATE/ssh/id_ed25519 root@$DEMO_IP
 Run it again with: make demo. Remove it with: make demo-clean.
 TEXT
 }
