@@ -1,0 +1,481 @@
+"""make bench: how long playbooks/site.yml takes, and how fast mail goes through the server it
+builds, each against a floor measured the same way on the same machine in the same run.
+
+    python tests/bench/bench.py        (the venv's python; `make bench` starts the lab first)
+
+BENCH_RUNS (default 3) runs of each side, alternated (ours, floor, ours, floor, ...); every figure
+is the median with min and max. Nothing here is a timed assertion: the bench fails only when
+something is wrong (a converge fails, a rerun changes something, a hand edit is not repaired,
+mail is lost or not signed).
+
+P1  site.yml on a fresh bare Debian 13 container, over SSH, against apt-get update and
+    apt-get install of exactly the packages that converge installed, on another fresh one.
+P2  a no-op rerun of site.yml against a play that only gathers the same facts, over SSH with
+    pipelining (as users run it), and over the podman connection for reference.
+    A rerun must change nothing.
+    Drift: main.cf edited by hand, site.yml again: it must be restored and reported as changed.
+P3  smtp-source on the mail host to 127.0.0.1:25 (OpenDKIM signs) against a second smtpd on
+    127.0.0.1:2525 without milters, both delivered by LMTP into the same Dovecot Maildir: rate
+    from the first connection until the queue is empty.
+Profile: a per-task time profile of the converge and the rerun (callback_plugins/bench_timing.py).
+
+Results: bench-results/<UTC time>/ (bench.json with every sample, bench.md, logs/, profile/),
+and bench-results/latest pointing at it. Only containers named postmaster-bench-* are touched.
+"""
+
+import datetime
+import json
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = ROOT / "tests" / "bench"
+BIN = Path(sys.executable).parent
+
+IMAGE = "localhost/postmaster-lab/debian:13"
+NETWORK = "postmaster-lab"
+RESOLVER_IP = "10.47.25.54"
+LAB_RESOLVER = "postmaster-lab-resolver"
+PREFIX = "postmaster-bench-"
+# The inventory's host (tests/bench/inventory.yml) and the floor's: addresses 10.47.25.80-89 only.
+MAIL = ("postmaster-bench-mail", "10.47.25.80")
+FLOOR = ("postmaster-bench-floor", "10.47.25.81")
+HOSTNAME = "mail.bench.test"
+SSH_KEY = ROOT / ".cache" / "lab" / "ssh" / "id_ed25519"
+AUTHORIZED_KEYS = ROOT / ".cache" / "lab" / "ssh" / "authorized_keys"
+SSH = ["ssh", "-i", str(SSH_KEY), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+       "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5"]
+
+# P3: the mailbox of tests/bench/group_vars/mailservers.yml, and the listener without milters.
+MAIL_USER = "bench@bench.test"
+MAILDIR = "/var/vmail/bench.test/bench/Maildir"
+UNSIGNED_PORT = 2525
+P3_SESSIONS = int(os.environ.get("BENCH_P3_SESSIONS", "5"))
+P3_MESSAGES = int(os.environ.get("BENCH_P3_MESSAGES", "1500"))
+P3_LENGTH = int(os.environ.get("BENCH_P3_LENGTH", "2048"))
+
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+TARGETS = {"P1": ("<=", 1.3), "P2": ("<=", 2.5), "P3": (">=", 0.8)}
+TOP = 15
+
+
+class BenchError(Exception):
+    """Something is wrong (not slow): the bench stops and says what."""
+
+
+class Bench:
+    """One bench run: its results directory, its samples, its log."""
+
+    def __init__(self):
+        self.started = datetime.datetime.now(datetime.timezone.utc)
+        self.out = ROOT / "bench-results" / self.started.strftime("%Y%m%dT%H%M%SZ")
+        self.clock = time.monotonic()
+        self.results = {
+            "started": self.started.isoformat(timespec="seconds"),
+            "runs": RUNS,
+            "status": "running",
+            "machine": {},
+            "figures": {},
+            "samples": {"P1": [], "P2": [], "P3": []},
+        }
+
+    # --- helpers -----------------------------------------------------------------------------
+    def log(self, message):
+        print("[bench %5.0fs] %s" % (time.monotonic() - self.clock, message), file=sys.stderr, flush=True)
+
+    def rel(self, path):
+        return str(Path(path).relative_to(self.out))
+
+    @staticmethod
+    def run(argv, check=True, **kwargs):
+        kwargs.setdefault("stdout", subprocess.PIPE)
+        kwargs.setdefault("stderr", subprocess.PIPE)
+        proc = subprocess.run(argv, text=True, check=False, **kwargs)
+        if check and proc.returncode != 0:
+            raise BenchError("%s: exit %d\n%s%s" % (shlex.join(argv), proc.returncode, proc.stdout or "", proc.stderr or ""))
+        return proc
+
+    def podman(self, *args, check=True, **kwargs):
+        return self.run(["podman", *args], check=check, **kwargs)
+
+    def sh(self, container, script, check=True):
+        """A shell command on a container, through podman exec (never timed)."""
+        return self.podman("exec", container, "bash", "-c", script, check=check).stdout
+
+    def ssh(self, ip, script, **kwargs):
+        return self.run([*SSH, "root@" + ip, script], **kwargs)
+
+    # --- containers --------------------------------------------------------------------------
+    def remove_containers(self):
+        names = self.podman("ps", "-a", "--format", "{{.Names}}").stdout.split()
+        for name in names:
+            if name.startswith(PREFIX):
+                self.podman("rm", "-f", "-t", "2", name, check=False)
+
+    def remove(self, container):
+        self.podman("rm", "-f", "-t", "2", container[0], check=False)
+
+    def start(self, container):
+        """A fresh bare Debian 13 host, booted, reachable over SSH (none of this is timed)."""
+        name, ip = container
+        self.remove(container)
+        self.podman("run", "-d", "--name", name, "--hostname", HOSTNAME, "--network", NETWORK, "--ip", ip,
+                    "--dns", RESOLVER_IP, "--systemd=always",
+                    "-v", "%s:/root/.ssh/authorized_keys:ro" % AUTHORIZED_KEYS, IMAGE, "/sbin/init")
+        deadline = time.monotonic() + 120
+        while self.ssh(ip, "systemctl is-system-running --wait", check=False).returncode == 255:
+            if time.monotonic() > deadline:
+                raise BenchError("%s (%s) is not reachable over SSH after 120 s" % (name, ip))
+            time.sleep(0.5)
+        # The image empties /var/lib/apt/lists when it is built, which sets the directory's mtime;
+        # the roles' apt tasks (cache_valid_time: 3600) take that for a fresh cache and fail to find
+        # the packages within an hour of an image build. Age it, as on any host whose image is older.
+        self.sh(name, "touch -d '1 day ago' /var/lib/apt/lists")
+
+    def installed(self, container):
+        out = self.sh(container[0], "dpkg-query -W -f '${db:Status-Status} ${Package}\\n'")
+        return {line.split()[1] for line in out.splitlines() if line.startswith("installed ")}
+
+    # --- ansible -----------------------------------------------------------------------------
+    def playbook(self, label, playbook, limit):
+        """ansible-playbook as a user runs it, timed from the controller, with the profile."""
+        profile = self.out / "profile" / (label + ".json")
+        logfile = self.out / "logs" / (label + ".log")
+        with tempfile.TemporaryDirectory(prefix="bench-cp-", dir="/tmp") as control:
+            env = dict(os.environ,
+                       ANSIBLE_CALLBACK_PLUGINS=str(HERE / "callback_plugins"),
+                       ANSIBLE_CALLBACKS_ENABLED="bench_timing",
+                       BENCH_TIMING_FILE=str(profile),
+                       # a fresh SSH master per run, so every run pays one connection setup
+                       ANSIBLE_SSH_CONTROL_PATH_DIR=control)
+            argv = [str(BIN / "ansible-playbook"), "-i", str(HERE / "inventory.yml"), "--limit", limit,
+                    "-e", "mail_dns_records_dir=%s" % (self.out / "dns-records"), str(playbook)]
+            with open(logfile, "w") as handle:
+                start = time.monotonic()
+                proc = subprocess.run(argv, env=env, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT, check=False)
+                seconds = time.monotonic() - start
+            for socket in Path(control).iterdir():
+                self.run(["ssh", "-o", "ControlPath=%s" % socket, "-O", "exit", "bench"], check=False)
+        data = json.loads(profile.read_text()) if profile.exists() else {}
+        recap = data.get("recap", {}).get(limit, {})
+        if proc.returncode != 0 or recap.get("failures") or recap.get("unreachable") or not recap:
+            raise BenchError("%s: ansible-playbook failed (exit %d, recap %s); see %s"
+                             % (label, proc.returncode, recap, logfile))
+        return {"seconds": round(seconds, 3), "recap": recap, "tasks_seconds": data.get("tasks_seconds"),
+                "changed_tasks": sorted({"%s: %s" % (t["role"] or "(play)", t["task"])
+                                         for t in data.get("tasks", []) if t["changed"]}),
+                "log": self.rel(logfile), "profile": self.rel(profile)}
+
+    # --- P1 ----------------------------------------------------------------------------------
+    def p1(self):
+        packages = None
+        for run in range(1, RUNS + 1):
+            self.log("P1 run %d/%d, ours: site.yml on a fresh container" % (run, RUNS))
+            self.start(MAIL)
+            before = self.installed(MAIL)
+            sample = self.playbook("p1-converge-%d" % run, ROOT / "playbooks" / "site.yml", "bench-ssh")
+            added = sorted(self.installed(MAIL) - before)
+            sample.update(side="ours", run=run, packages_installed=len(added))
+            self.results["samples"]["P1"].append(sample)
+            self.log("  %.1f s, %d packages installed, changed=%d"
+                     % (sample["seconds"], len(added), sample["recap"]["changed"]))
+            if packages is None:
+                packages = added
+                self.results["p1_packages"] = packages
+            elif added != packages:
+                self.log("  note: this converge installed a different set: +%s -%s"
+                         % (sorted(set(added) - set(packages)), sorted(set(packages) - set(added))))
+
+            self.log("P1 run %d/%d, floor: apt-get update + install of those %d packages" % (run, RUNS, len(packages)))
+            self.start(FLOOR)
+            before = self.installed(FLOOR)
+            script = ("set -e; echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections;"
+                      " apt-get update -q; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "
+                      + " ".join(packages))
+            logfile = self.out / "logs" / ("p1-floor-%d.log" % run)
+            with open(logfile, "w") as handle:
+                start = time.monotonic()
+                proc = self.ssh(FLOOR[1], script, check=False, stdout=handle, stderr=subprocess.STDOUT)
+                seconds = time.monotonic() - start
+            if proc.returncode != 0:
+                raise BenchError("P1 floor: apt-get failed (exit %d); see %s" % (proc.returncode, logfile))
+            same = sorted(self.installed(FLOOR) - before) == packages
+            self.results["samples"]["P1"].append({"side": "floor", "run": run, "seconds": round(seconds, 3),
+                                                  "same_packages": same, "log": self.rel(logfile)})
+            self.log("  %.1f s%s" % (seconds, "" if same else " (the installed set differs from the converge's)"))
+            self.remove(FLOOR)
+        self.figure("P1", "P1 fresh converge (s)", "P1", "ours", "floor", "s")
+
+    # --- P2 and drift --------------------------------------------------------------------------
+    def p2(self):
+        site = ROOT / "playbooks" / "site.yml"
+        for connection in ("ssh", "podman"):
+            for run in range(1, RUNS + 1):
+                self.log("P2 %s run %d/%d: site.yml rerun, then facts only" % (connection, run, RUNS))
+                ours = self.playbook("p2-%s-rerun-%d" % (connection, run), site, "bench-" + connection)
+                ours.update(side="ours", connection=connection, run=run)
+                self.results["samples"]["P2"].append(ours)
+                if ours["recap"]["changed"] != 0:
+                    raise BenchError("P2: the no-op rerun over %s changed %d tasks: %s; see %s"
+                                     % (connection, ours["recap"]["changed"], "; ".join(ours["changed_tasks"]), ours["log"]))
+                floor = self.playbook("p2-%s-facts-%d" % (connection, run), HERE / "facts.yml", "bench-" + connection)
+                floor.update(side="floor", connection=connection, run=run)
+                self.results["samples"]["P2"].append(floor)
+                self.log("  rerun %.1f s (changed=0), facts %.1f s" % (ours["seconds"], floor["seconds"]))
+        self.figure("P2", "P2 no-op rerun, SSH (s)", "P2", "ours", "floor", "s", connection="ssh")
+        self.figure("P2-podman", "P2 no-op rerun, podman connection (s, reference)", "P2", "ours", "floor", "s",
+                    connection="podman")
+
+    def drift(self):
+        name = MAIL[0]
+        self.log("Drift: main.cf edited by hand, then site.yml")
+        checksum = "sha256sum /etc/postfix/main.cf | cut -d' ' -f1"
+        before = {"sha256": self.sh(name, checksum).strip(), "smtpd_banner": self.sh(name, "postconf -nh smtpd_banner").strip()}
+        self.sh(name, "postconf -e 'smtpd_banner = $myhostname ESMTP edited by hand'"
+                      " && echo '# edited by hand' >> /etc/postfix/main.cf")
+        edited = {"sha256": self.sh(name, checksum).strip(), "smtpd_banner": self.sh(name, "postconf -nh smtpd_banner").strip()}
+        run = self.playbook("drift-rerun", ROOT / "playbooks" / "site.yml", "bench-ssh")
+        after = {"sha256": self.sh(name, checksum).strip(), "smtpd_banner": self.sh(name, "postconf -nh smtpd_banner").strip()}
+        restored = after == before and edited != before
+        passed = restored and run["recap"]["changed"] > 0
+        self.results["drift"] = {"passed": passed, "restored": restored, "before": before, "edited": edited,
+                                 "after": after, "rerun": run}
+        self.log("  %s: main.cf %s, rerun changed=%d (%s), %.1f s"
+                 % ("pass" if passed else "FAIL", "restored" if restored else "NOT restored", run["recap"]["changed"],
+                    "; ".join(run["changed_tasks"]), run["seconds"]))
+        if not passed:
+            raise BenchError("Drift: main.cf was not restored or the rerun reported no change: %s"
+                             % json.dumps(self.results["drift"]))
+
+    # --- P3 ----------------------------------------------------------------------------------
+    def p3(self):
+        name = MAIL[0]
+        self.log("P3: a listener without milters on 127.0.0.1:%d" % UNSIGNED_PORT)
+        service = "127.0.0.1:%d/inet" % UNSIGNED_PORT
+        self.sh(name, "postconf -M '%s=127.0.0.1:%d inet n - y - - smtpd'"
+                      " && postconf -P '%s/smtpd_milters=' '%s/non_smtpd_milters=' && postfix reload"
+                % (service, UNSIGNED_PORT, service, service))
+        self.sh(name, "for i in $(seq 50); do ss -ltn | grep -q '127.0.0.1:%d ' && exit 0; sleep 0.2; done; exit 1"
+                % UNSIGNED_PORT)
+        self.results["p3_setup"] = {
+            "service": self.sh(name, "postconf -M '%s'" % service).strip(),
+            "options": self.sh(name, "postconf -P '%s'" % service).strip(),
+            "milters_port_25": self.sh(name, "postconf -h smtpd_milters").strip(),
+            "sessions": P3_SESSIONS, "messages": P3_MESSAGES, "length": P3_LENGTH,
+        }
+        # Warm both paths (processes spawned, keys loaded), then time them alternately.
+        for port in (25, UNSIGNED_PORT):
+            self.throughput(port, 20)
+        for run in range(1, RUNS + 1):
+            for side, port in (("ours", 25), ("floor", UNSIGNED_PORT)):
+                sample = self.throughput(port, P3_MESSAGES)
+                expected = P3_MESSAGES if side == "ours" else 0
+                sample.update(side=side, run=run, port=port)
+                self.results["samples"]["P3"].append(sample)
+                self.log("P3 run %d/%d, %s (port %d): %d messages in %.1f s, %.1f msg/s, %d signed, %d deferred on the way"
+                         % (run, RUNS, "signed" if side == "ours" else "unsigned", port, P3_MESSAGES,
+                            sample["seconds"], sample["rate"], sample["signed"], sample["deferred"]))
+                if sample["signed"] != expected or sample["ed25519"] != expected:
+                    raise BenchError("P3: of %d messages through port %d, %d carry a DKIM-Signature (%d an Ed25519 one),"
+                                     " expected %d" % (sample["delivered"], port, sample["signed"], sample["ed25519"], expected))
+        self.figure("P3", "P3 mail throughput, signed / unsigned (msg/s)", "P3", "ours", "floor", "msg/s", value="rate")
+
+    def throughput(self, port, messages):
+        name = MAIL[0]
+        self.sh(name, "rm -rf %s; until [ -z \"$(postqueue -j)\" ]; do sleep 0.2; done" % MAILDIR)
+        args = [str(port), str(P3_SESSIONS), str(messages), str(P3_LENGTH), MAIL_USER, MAIL_USER, MAILDIR]
+        with open(HERE / "throughput.sh") as script:
+            out = self.podman("exec", "-i", name, "bash", "-s", "--", *args, stdin=script).stdout
+        data = json.loads(out.strip().splitlines()[-1])
+        if data["delivered"] != messages:
+            raise BenchError("P3: sent %d messages to port %d, %d arrived in %s" % (messages, port, data["delivered"], MAILDIR))
+        seconds = data["drained"] - data["start"]
+        return {"seconds": round(seconds, 3), "submit_seconds": round(data["submitted"] - data["start"], 3),
+                "messages": messages, "delivered": data["delivered"], "signed": data["signed"], "ed25519": data["ed25519"],
+                "deferred": data["deferred"],
+                "rate": round(messages / seconds, 2)}
+
+    # --- figures and the report ------------------------------------------------------------------
+    def figure(self, key, title, samples, ours, floor, unit, connection=None, value="seconds"):
+        def stats(side):
+            values = [s[value] for s in self.results["samples"][samples]
+                      if s["side"] == side and (connection is None or s.get("connection") == connection)]
+            return {"median": round(statistics.median(values), 3), "min": min(values), "max": max(values), "values": values}
+        fig = {"title": title, "unit": unit, "ours": stats(ours), "floor": stats(floor)}
+        fig["ratio"] = round(fig["ours"]["median"] / fig["floor"]["median"], 3)
+        if key in TARGETS:
+            op, limit = TARGETS[key]
+            fig["target"] = "%s %s" % ("≤" if op == "<=" else "≥", limit)
+            fig["met"] = fig["ratio"] <= limit if op == "<=" else fig["ratio"] >= limit
+            if key == "P2":
+                fig["target"] += ", changed=0"
+        self.results["figures"][key] = fig
+
+    def machine(self):
+        image = self.podman("image", "inspect", "--format", "{{.Id}}", IMAGE).stdout.strip()
+        ansible = self.run([str(BIN / "ansible"), "--version"]).stdout.splitlines()[0]
+        git = self.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], check=False).stdout.strip()
+        dirty = self.run(["git", "-C", str(ROOT), "status", "--porcelain"], check=False).stdout.strip() != ""
+        self.results["machine"] = {
+            "nproc": os.cpu_count(),
+            "load_average_start": os.getloadavg(),
+            "kernel": platform.release(),
+            "memory_kib": int(Path("/proc/meminfo").read_text().split()[1]),
+            "podman": self.podman("version", "--format", "{{.Client.Version}}").stdout.strip(),
+            "runc": self.run(["runc", "--version"], check=False).stdout.splitlines()[:1],
+            "image": {"name": IMAGE, "id": image},
+            "ansible": ansible,
+            "python": platform.python_version(),
+            "git": {"commit": git, "dirty": dirty},
+        }
+
+    def mail_versions(self):
+        self.results["machine"]["mail_host"] = {
+            "postfix": self.sh(MAIL[0], "postconf -h mail_version").strip(),
+            "dovecot": self.sh(MAIL[0], "dovecot --version").strip(),
+            "opendkim": self.sh(MAIL[0], "opendkim -V | head -1").strip(),
+            "debian": self.sh(MAIL[0], "cat /etc/debian_version").strip(),
+        }
+
+    def profiles(self):
+        """The converge and the rerun whose wall time is the median: slowest tasks, totals per role."""
+        summary = {}
+        for key, kind, prefix in (("converge", "P1", "p1-converge-"), ("rerun", "P2", "p2-ssh-rerun-")):
+            runs = [s for s in self.results["samples"][kind] if s["side"] == "ours" and s["profile"].startswith("profile/" + prefix)]
+            if not runs:
+                continue
+            median = sorted(runs, key=lambda s: s["seconds"])[(len(runs) - 1) // 2]
+            tasks = json.loads((self.out / median["profile"]).read_text())["tasks"]
+            summary[key] = {
+                "profile": median["profile"], "wall_seconds": median["seconds"],
+                "tasks_seconds": round(sum(t["seconds"] for t in tasks), 3), "tasks": len(tasks),
+                "slowest": sorted(tasks, key=lambda t: -t["seconds"])[:TOP],
+                "roles": self.totals(tasks, lambda t: t["role"] or "(site.yml)"),
+                "actions": self.totals(tasks, lambda t: t["action"]),
+            }
+        self.results["profile"] = summary
+
+    @staticmethod
+    def totals(tasks, key):
+        """[count, seconds] per key, the largest first."""
+        totals = {}
+        for task in tasks:
+            entry = totals.setdefault(key(task), [0, 0.0])
+            entry[0] += 1
+            entry[1] = round(entry[1] + task["seconds"], 3)
+        return dict(sorted(totals.items(), key=lambda kv: -kv[1][1]))
+
+    def markdown(self):
+        lines = ["# make bench, %s" % self.results["started"], "",
+                 "BENCH_RUNS=%d; each figure is the median (min–max) of the runs, the two sides alternated. "
+                 "%d cores, podman %s, %s, image %s." % (self.results["runs"], self.results["machine"].get("nproc", 0),
+                                                         self.results["machine"].get("podman", "?"),
+                                                         self.results["machine"].get("ansible", "?"),
+                                                         self.results["machine"].get("image", {}).get("id", "?")[:12]),
+                 "", "| figure | ours median (min–max) | floor median (min–max) | ratio | target | met |",
+                 "|---|---|---|---|---|---|"]
+        for fig in self.results["figures"].values():
+            def cell(side, fig=fig):
+                return "%.2f (%.2f–%.2f)" % (fig[side]["median"], fig[side]["min"], fig[side]["max"])
+            lines.append("| %s | %s | %s | %.2f | %s | %s |" % (
+                fig["title"], cell("ours"), cell("floor"), fig["ratio"], fig.get("target", "reference"),
+                ("yes" if fig["met"] else "no") if "met" in fig else "—"))
+        if "drift" in self.results:
+            drift = self.results["drift"]
+            lines += ["", "Drift: main.cf edited by hand (smtpd_banner changed, a line appended), then site.yml: %s "
+                      "(main.cf %s, the rerun reported changed=%d: %s)."
+                      % ("**pass**" if drift["passed"] else "**FAIL**", "restored" if drift["restored"] else "NOT restored",
+                         drift["rerun"]["recap"]["changed"], "; ".join(drift["rerun"]["changed_tasks"]))]
+        if "p1_packages" in self.results:
+            lines += ["", "P1 floor: `apt-get update`, `apt-get install --no-install-recommends` of the %d packages the "
+                      "converge installed: %s." % (len(self.results["p1_packages"]), " ".join(self.results["p1_packages"]))]
+        if "p3_setup" in self.results:
+            setup = self.results["p3_setup"]
+            deferred = {side: sum(s["deferred"] for s in self.results["samples"]["P3"] if s["side"] == side)
+                        for side in ("ours", "floor")}
+            lines += ["", "P3: `smtp-source -s %d -m %d -l %d` on the mail host to 127.0.0.1:25 (milters: %s) and to "
+                      "127.0.0.1:%d (`%s`), into one Dovecot Maildir by LMTP; timed until the queue is empty. "
+                      "Messages deferred on the way and retried at once by the bench (`postqueue -f`): %d signed, "
+                      "%d unsigned, over all runs."
+                      % (setup["sessions"], setup["messages"], setup["length"], setup["milters_port_25"], UNSIGNED_PORT,
+                         " ".join(setup["service"].split()), deferred["ours"], deferred["floor"])]
+        for key, prof in self.results.get("profile", {}).items():
+            what = "fresh converge" if key == "converge" else "no-op rerun over SSH"
+            lines += ["", "## Profile of the %s (%s)" % (what, prof["profile"]), "",
+                      "Wall %.1f s; the %d tasks' own times (start to result on the host, loops included) add up to "
+                      "%.1f s." % (prof["wall_seconds"], prof["tasks"], prof["tasks_seconds"]), "",
+                      "| seconds | role | task | items | changed |", "|---|---|---|---|---|"]
+            for task in prof["slowest"]:
+                name = task["task"] + (" (handler)" if task["handler"] else "")
+                cells = (task["seconds"], task["role"] or "(site.yml)", name, task.get("items") or "", "yes" if task["changed"] else "")
+                lines.append("| %.2f | %s | %s | %s | %s |" % cells)
+            lines += ["", "| role | tasks | seconds |", "|---|---|---|"]
+            lines += ["| %s | %d | %.2f |" % (role, count, seconds) for role, (count, seconds) in prof["roles"].items()]
+            lines += ["", "| module | tasks | seconds |", "|---|---|---|"]
+            lines += ["| %s | %d | %.2f |" % (action, count, seconds) for action, (count, seconds) in prof["actions"].items()]
+        if self.results.get("error"):
+            lines += ["", "**The bench failed:** %s" % self.results["error"]]
+        return "\n".join(lines) + "\n"
+
+    def write(self):
+        self.results["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        self.results["machine"]["load_average_end"] = os.getloadavg()
+        self.out.mkdir(parents=True, exist_ok=True)
+        (self.out / "bench.json").write_text(json.dumps(self.results, indent=1) + "\n")
+        text = self.markdown()
+        (self.out / "bench.md").write_text(text)
+        latest = self.out.parent / "latest"
+        if latest.is_symlink() or latest.exists():
+            latest.unlink()
+        latest.symlink_to(self.out.name)
+        print("\n" + text)
+        print("Results: %s (and bench-results/latest)" % self.out.relative_to(ROOT))
+
+    def main(self):
+        for sub in ("logs", "profile"):
+            (self.out / sub).mkdir(parents=True)
+        for path in (SSH_KEY, AUTHORIZED_KEYS):
+            if not path.exists():
+                raise BenchError("%s is missing: run make lab" % path)
+        if self.podman("inspect", "--format", "{{.State.Running}}", LAB_RESOLVER, check=False).stdout.strip() != "true":
+            raise BenchError("the lab is not running (%s): run make lab" % LAB_RESOLVER)
+        self.machine()
+        self.log("results in %s; BENCH_RUNS=%d (about %d minutes on 2 cores)" % (self.out.relative_to(ROOT), RUNS, 1 + 5 * RUNS))
+        self.remove_containers()
+        self.p1()
+        self.mail_versions()
+        self.p2()
+        self.drift()
+        self.p3()
+
+
+def main():
+    bench = Bench()
+    code = 0
+    try:
+        bench.main()
+        bench.results["status"] = "done"
+    except BenchError as error:
+        bench.results.update(status="failed", error=str(error))
+        code = 1
+    except KeyboardInterrupt:
+        bench.results.update(status="interrupted", error="interrupted")
+        code = 130
+    finally:
+        bench.remove_containers()
+    bench.profiles()
+    bench.write()
+    if code:
+        print("make bench FAILED: %s" % bench.results["error"], file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
