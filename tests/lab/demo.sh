@@ -19,7 +19,10 @@ PASSWORD=demo-Alice-1  # published in demo/group_vars/mailservers.yml; a demo, n
 peer() { podman exec -i postmaster-lab-peer "$@"; }
 
 start_host() {
+  # Reuse a running demo host only if it trusts this checkout's key (another clone has its own).
   if [ "$(podman inspect --format '{{ .State.Running }}' "$DEMO_HOST" 2>/dev/null)" = true ] &&
+    podman inspect --format '{{ range .Mounts }}{{ .Source }} {{ end }}' "$DEMO_HOST" |
+      grep -qF "$LAB_STATE/ssh/authorized_keys" &&
     podman exec "$DEMO_HOST" true 2>/dev/null; then
     log "reusing $DEMO_HOST"
     return
