@@ -20,17 +20,18 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 declare -A suite=([13]=trixie [12]=bookworm)
 
-# Packages of the bare image: what a minimal Debian server has, plus what Ansible needs. Ansible
+# Packages of the bare image: a minimal Debian (debootstrap's minbase), plus what Ansible needs to
+# reach it. Ansible
 # reaches the scenarios' hosts over SSH with pipelining, as it reaches a real server: a podman exec
 # and a podman cp per task cost about three times as much (measured in the note of issue #8).
-base_packages=systemd,systemd-sysv,dbus,python3,python3-apt,iproute2,ca-certificates,procps,openssh-server
+base_packages=systemd,systemd-sysv,dbus,python3,python3-apt,iproute2,ca-certificates,openssh-server
 # What the roles install, preinstalled for the role scenarios (the roles still run their install
 # tasks, which then change nothing).
 mailhost_packages="postfix postfix-lmdb dovecot-imapd dovecot-pop3d dovecot-lmtpd opendkim
   certbot python3-cryptography ssl-cert"
 tools_packages="knot knot-dnsutils unbound pebble postfix postfix-lmdb swaks curl openssl
   testssl.sh libnet-ssleay-perl libauthen-sasl-perl python3-dkim python3-nacl python3-spf
-  python3-dnspython bind9-dnsutils
+  python3-dnspython python3-milter bind9-dnsutils
   ca-certificates iproute2 procps python3"
 
 recipe_hash() {  # recipe_hash <text...>: what an image is made from, hashed
@@ -104,6 +105,14 @@ EOF
   printf '[Manager]\nDefaultTimeoutStartSec=30s\nDefaultTimeoutStopSec=10s\n' \
     > "$dir/etc/systemd/system.conf.d/lab.conf"
   printf 'Acquire::Languages "none";\n' > "$dir/etc/apt/apt.conf.d/99lab-no-translations"
+  # A minimal server has no procps (kill, ps, pgrep, pidof ...): the roles must not rely on it.
+  # openssh-server depends on the package, so its programs are hidden (dpkg-divert) rather than
+  # the package removed, which would leave apt with a broken dependency.
+  local program
+  for program in $(chroot "$dir" dpkg -L procps | grep -E '/s?bin/[^/]+$'); do
+    [ -e "$dir$program" ] || continue
+    chroot "$dir" dpkg-divert --quiet --local --rename --divert "$program.lab-hidden" --add "$program"
+  done
   rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/*
   # Emptied lists must not look fresh: apt's cache_valid_time reads this directory's mtime, and an
   # image built less than an hour ago would otherwise skip the update and find no packages.
@@ -114,7 +123,7 @@ build_on() {  # build_on <base image> <name> <packages...>: base plus packages, 
   local base=$1 name=$2 hash ctx containerfile started=$SECONDS
   shift 2
   containerfile="FROM $base
-RUN echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections \\
+RUN ${LAB_RESTORE_PROCPS:+dpkg-divert --list '*.lab-hidden' | cut -d' ' -f4 | xargs -rn1 dpkg-divert --local --rename --remove && }echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections \\
  && apt-get update \\
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $* \\
  && apt-get clean && rm -rf /var/lib/apt/lists/*"
@@ -140,7 +149,8 @@ build() {
     tools)
       build_debian 12
       # shellcheck disable=SC2086
-      build_on "$LAB_IMAGE_PREFIX/debian:12" "$LAB_IMAGE_PREFIX/tools:latest" $tools_packages ;;
+      # The lab's own services and clients may use procps: it is shown again there.
+      LAB_RESTORE_PROCPS=1 build_on "$LAB_IMAGE_PREFIX/debian:12" "$LAB_IMAGE_PREFIX/tools:latest" $tools_packages ;;
     *) die "unknown image $1 (debian13 debian12 mailhost13 mailhost12 tools)" ;;
   esac
 }

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The peer's MTA: mx.peer.test, which accepts mail for any address at peer.test and keeps it in
-# the Maildir /var/mail/capture/inbox/ for the tests to read. It relays for nobody.
+# the Maildir /var/mail/capture/inbox/ for the tests to read. It relays for nobody. Beside it, a
+# milter that adds a header (lab_milter.py, port 8899): a second milter for the site scenario.
 set -e
 groupadd -g 5000 capture 2>/dev/null || true
 useradd -u 5000 -g 5000 -d /var/mail/capture -M capture 2>/dev/null || true
@@ -26,4 +27,5 @@ postconf -e \
   smtpd_tls_received_header=yes \
   smtp_tls_security_level=may
 [ -s /etc/ssl/certs/ssl-cert-snakeoil.pem ] || make-ssl-cert generate-default-snakeoil
+python3 /lab/peer/lab_milter.py inet:8899@0.0.0.0 > /var/log/lab_milter.log 2>&1 &
 exec postfix start-fg
