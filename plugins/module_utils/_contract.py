@@ -1,0 +1,444 @@
+# Copyright: contributors to postmaster.mail
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The rules on site.yml's public ``mail_*`` variables (README, "Variables"). Private: no stable API.
+
+One definition, pure Python, for the contract_errors filter (what site.yml checks before the host
+is touched) and the unit tests. What a name or an address looks like comes from _names.py.
+
+``contract_errors(values)`` takes the ``mail_*`` variables the user defined (an undefined one is
+absent from the dict) and returns one message per broken rule, ``"<variable>: <expected>, got ..."``,
+in a fixed order. Values in messages are written as Ansible's to_json writes them. A message about
+mail_users names entries by position (from 1) or by address, never by password or hash.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import re
+
+from collections.abc import Mapping
+
+from ansible_collections.postmaster.mail.plugins.module_utils import _names
+
+# The literal defaults of the optional variables (the server role's defaults/main.yml and its
+# argument spec say the same). Computed ones (mail_acme_email, mail_dmarc_rua, mail_public_ipv4,
+# mail_public_ipv6, mail_dns_records_dir) and unset ones are not here.
+DEFAULTS = {
+    "mail_users": [],
+    "mail_aliases": [],
+    "mail_tls_mode": "acme",
+    "mail_tls_extra_names": [],
+    "mail_dkim_selector": "mail",
+    "mail_dkim_ed25519": False,
+    "mail_dmarc_policy": "none",
+    "mail_dns_check": "warn",
+    "mail_dns_resolvers": [],
+    "mail_acme_directory": "https://acme-v02.api.letsencrypt.org/directory",
+    "mail_password_min_length": 12,
+}
+
+TLS_MODES = ("acme", "selfsigned", "files")
+DMARC_POLICIES = ("none", "quarantine", "reject")
+DNS_CHECK_MODES = ("enforce", "warn", "skip")
+# What -e and INI inventories give for a boolean that Ansible reads as one (lower case).
+BOOLEAN_STRINGS = ("true", "false", "yes", "no")
+# Hash schemes Dovecot reads from its passwd-file, as {SCHEME}hash (the dovecot role's
+# __dovecot_hash_schemes holds the same list for its own preflight).
+HASH_SCHEMES = ("SHA512-CRYPT", "SHA256-CRYPT", "BLF-CRYPT", "ARGON2I", "ARGON2ID", "CRYPT")
+HASH_RE = re.compile(r"^\{(%s)\}[^:\s]+\Z" % "|".join(re.escape(s) for s in HASH_SCHEMES))
+ACME_DIRECTORY_RE = re.compile(r"^https://[^/\s]+(/\S*)?\Z")
+# A quota: a whole number of bytes, or of K, M, G or T (1024-based, as Dovecot reads it).
+SIZE_RE = re.compile(r"^[1-9][0-9]*[KMGT]?\Z")
+PASSWORD_MIN_LENGTH_FLOOR = 8
+
+# The entries' own rules (the dovecot role checks its dovecot_users the same way, in its words).
+_USERS = "mail_users"
+
+_MISSING = object()
+
+
+# --- What Jinja's tests and Ansible's to_json do, for the same answers and the same messages ---
+
+def to_json(value):
+    """Ansible's to_json: json.dumps with its default separators, dates in ISO format."""
+    return json.dumps(value, default=_json_default)
+
+
+def _json_default(value):
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    return str(value)
+
+
+def _is_string(value):
+    return isinstance(value, str)
+
+
+def _is_mapping(value):
+    return isinstance(value, Mapping)
+
+
+def _is_sequence(value):
+    """Jinja's "sequence" test: anything with a length and items (strings and mappings too)."""
+    try:
+        len(value)
+        value.__getitem__  # pylint: disable=pointless-statement
+    except Exception:  # pylint: disable=broad-except
+        return False
+    return True
+
+
+def _is_list(value):
+    """A list as the rules mean it: a sequence that is neither a string nor a mapping."""
+    return _is_sequence(value) and not _is_string(value) and not _is_mapping(value)
+
+
+def _type_name(value):
+    """Ansible's type_debug: the built-in type's name (int, bool, NoneType, ...)."""
+    for cls in type(value).__mro__:
+        if cls.__module__ == "builtins" and cls is not object:
+            return cls.__name__
+    return type(value).__name__
+
+
+def _text(value):
+    """Jinja's string filter."""
+    return value if isinstance(value, str) else str(value)
+
+
+def _served(address, domains):
+    """True when ``address`` (user@domain, or @domain for a catch-all) is in one of ``domains``."""
+    address = address.lower()
+    return any(address.endswith("@" + _text(domain).lower()) for domain in domains)
+
+
+def _duplicates(items):
+    """The items that appear more than once, each once, in the order of their first appearance."""
+    found = []
+    for item in items:
+        if items.count(item) > 1 and item not in found:
+            found.append(item)
+    return found
+
+
+def is_size(value):
+    """A quota: 500M, 1G, 1024 (bytes); a whole number is read as bytes. 0 is not a size."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return value > 0
+    return isinstance(value, str) and bool(SIZE_RE.match(value))
+
+
+def _whole_number(value):
+    """An int, or a string of digits (-e and INI inventories give strings); else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit() and value.isascii():
+        return int(value)
+    return None
+
+
+# --- The rules, in the order the messages come out ---
+
+def contract_errors(values, file_exists=os.path.isfile):
+    """Return the list of messages for the broken rules (empty when ``values`` is valid).
+
+    ``values``: the ``mail_*`` variables the user defined. ``file_exists``: tells whether a path
+    on the controller is a file (for mail_acme_ca_bundle).
+    """
+    if not _is_mapping(values):
+        raise TypeError("contract_errors needs a mapping of the mail_* variables, got %s" % _type_name(values))
+    errors = []
+    for variable, expected in _rules(values, file_exists):
+        errors.append("%s: %s" % (variable, expected))
+    return errors
+
+
+def _rules(values, file_exists):
+    get = values.get
+    yield from _hostname_rules(get("mail_hostname", _MISSING))
+    domains = get("mail_domains", _MISSING)
+    yield from _domains_rules(domains)
+    domains_list = domains if domains is not _MISSING and _is_list(domains) else None
+    users = get("mail_users", DEFAULTS["mail_users"])
+    users_list = users if _is_list(users) else None
+    yield from _users_rules(users, users_list, domains_list, get("mail_password_min_length", _MISSING))
+    yield from _user_defaults_rules(get("mail_password_min_length", _MISSING), get("mail_quota_default", _MISSING))
+    yield from _aliases_rules(get("mail_aliases", DEFAULTS["mail_aliases"]), users_list, domains_list)
+    yield from _tls_rules(values, file_exists)
+    yield from _address_rules(values)
+    yield from _dns_rules(values)
+    yield from _dkim_rules(values)
+
+
+def _hostname_rules(hostname):
+    shown = to_json(None if hostname is _MISSING else hostname)
+    if not _is_string(hostname):
+        yield "mail_hostname", (
+            "must be one host name (a string), the server's fully qualified host name such as "
+            "mail.example.org, got %s" % shown
+        )
+    elif not _names.is_domain_name(hostname):
+        yield "mail_hostname", "must be the server's fully qualified host name, e.g. mail.example.org, got %s" % shown
+
+
+def _domains_rules(domains):
+    if domains is _MISSING or not _is_list(domains):
+        yield "mail_domains", (
+            "must be a list of the domains this server receives mail for, such as [example.org] (a "
+            "list even for one domain), got %s" % to_json(None if domains is _MISSING else domains)
+        )
+        return
+    if len(domains) == 0:
+        yield "mail_domains", "must name at least one domain, such as [example.org] (the first is the primary), got []"
+    invalid = [domain for domain in domains if not _names.is_domain_name(domain)]
+    if invalid:
+        yield "mail_domains", "every entry must be a domain name such as example.org; invalid: %s" % to_json(invalid)
+    duplicates = _duplicates([_text(domain).lower() for domain in domains])
+    if duplicates:
+        yield "mail_domains", (
+            "each domain may appear once (case does not matter); more than once: %s" % to_json(duplicates)
+        )
+
+
+def _password_min_length(value):
+    """The length plain passwords need: the default when unset, None when the setting is wrong."""
+    if value is _MISSING:
+        return DEFAULTS["mail_password_min_length"]
+    number = _whole_number(value)
+    return number if number is not None and number >= PASSWORD_MIN_LENGTH_FLOOR else None
+
+
+def _users_rules(users, users_list, domains_list, min_length_setting):
+    if users_list is None:
+        kind = "a string" if _is_string(users) else "a mapping" if _is_mapping(users) else _type_name(users)
+        yield "mail_users", (
+            "must be a list of users, each {address, password} or {address, password_hash}, got %s" % kind
+        )
+        return
+    # Positions (from 1), never the content, which could hold a secret.
+    not_mappings = [position for position, user in enumerate(users_list, 1) if not _is_mapping(user)]
+    if not_mappings:
+        yield "mail_users", (
+            "every user must be a mapping {address, password} or {address, password_hash}; not a "
+            "mapping: entries number %s" % to_json(not_mappings)
+        )
+    entries = [user for user in users_list if _is_mapping(user)]
+    # Addresses name the users in every message below: never a password or a hash.
+    addresses = [_text(user["address"]) if "address" in user else "" for user in entries]
+    names = [user["address"] if "address" in user else "?" for user in entries]
+
+    invalid = [address for address in addresses if not _names.is_email_address(address)]
+    if invalid:
+        yield _USERS, "every address must look like user@example.org; invalid: %s" % to_json(invalid)
+    if domains_list:
+        unserved = [address for address in addresses if "@" in address and not _served(address, domains_list)]
+        if unserved:
+            yield _USERS, (
+                "every user must be in a domain of mail_domains (%s); not served: %s"
+                % (", ".join(_text(domain) for domain in domains_list), to_json(unserved))
+            )
+    duplicates = _duplicates([address.lower() for address in addresses if address])
+    if duplicates:
+        yield _USERS, (
+            "each address may appear once (case does not matter); duplicates: %s" % to_json(duplicates)
+        )
+    secretless = [name for user, name in zip(entries, names) if ("password" in user) == ("password_hash" in user)]
+    if secretless:
+        yield _USERS, (
+            "every user needs exactly one of password or password_hash; wrong for: %s" % to_json(secretless)
+        )
+    empty = [
+        name for user, name in zip(entries, names)
+        if "password" in user and (not _is_string(user["password"]) or user["password"] == "")
+    ]
+    if empty:
+        yield _USERS, (
+            "a password must be a non-empty string; empty or not a string for: %s" % to_json(empty)
+        )
+    bad_hashes = [
+        name for user, name in zip(entries, names)
+        if "password_hash" in user and not (_is_string(user["password_hash"]) and HASH_RE.match(user["password_hash"]))
+    ]
+    if bad_hashes:
+        yield _USERS, (
+            "a password_hash must be {SCHEME}hash with SCHEME one of %s, on one line without ':'; "
+            "wrong for: %s" % (", ".join(HASH_SCHEMES), to_json(bad_hashes))
+        )
+    min_length = _password_min_length(min_length_setting)
+    if min_length is not None:
+        short = [
+            name for user, name in zip(entries, names)
+            if _is_string(user.get("password")) and 0 < len(user["password"]) < min_length
+        ]
+        if short:
+            yield "mail_users", (
+                "every password must be at least %d characters long (mail_password_min_length); "
+                "too short for: %s" % (min_length, to_json(short))
+            )
+    bad_quotas = [(name, user["quota"]) for user, name in zip(entries, names) if "quota" in user and not is_size(user["quota"])]
+    if bad_quotas:
+        yield "mail_users", (
+            "every quota must be a size, digits with an optional K, M, G or T suffix such as 500M or 1G; "
+            "wrong for: %s, got %s" % (to_json([n for n, _q in bad_quotas]), to_json([q for _n, q in bad_quotas]))
+        )
+
+
+def _user_defaults_rules(min_length, quota_default):
+    if min_length is not _MISSING and _password_min_length(min_length) is None:
+        yield "mail_password_min_length", (
+            "must be a whole number of characters, %d or more (%d when unset), got %s"
+            % (PASSWORD_MIN_LENGTH_FLOOR, DEFAULTS["mail_password_min_length"], to_json(min_length))
+        )
+    if quota_default is not _MISSING and not is_size(quota_default):
+        yield "mail_quota_default", (
+            "must be the quota of the users without one, a size: digits with an optional K, M, G or T "
+            "suffix such as 500M or 1G, got %s" % to_json(quota_default)
+        )
+
+
+def _aliases_rules(aliases, users_list, domains_list):
+    aliases_list = aliases if _is_list(aliases) else None
+    if aliases_list is None or not all(_is_mapping(alias) and "address" in alias for alias in aliases_list):
+        yield "mail_aliases", 'must be a list of {address, to} (address "@domain" for a catch-all)'
+    entries = [alias for alias in aliases_list or [] if _is_mapping(alias)]
+    if any(
+        ("address" in alias and "to" not in alias)
+        or ("to" in alias and (not _is_list(alias["to"]) or len(alias["to"]) == 0))
+        for alias in entries
+    ):
+        yield "mail_aliases", 'every alias needs "to", a non-empty list of addresses'
+    bad_targets = [
+        target
+        for alias in entries if "to" in alias and _is_list(alias["to"])
+        for target in alias["to"] if not _names.is_email_address(target)
+    ]
+    if bad_targets:
+        yield "mail_aliases", (
+            'every target in "to" must be an address such as alice@example.org; invalid: %s' % to_json(bad_targets)
+        )
+    if domains_list:
+        unserved = [
+            _text(alias["address"]) for alias in entries
+            if "address" in alias and not _served(_text(alias["address"]), domains_list)
+        ]
+        if unserved:
+            yield "mail_aliases", (
+                "every alias must be in a served domain (mail_domains), such as info@example.org or "
+                "@example.org for a catch-all; not served: %s" % to_json(unserved)
+            )
+    if users_list is not None:
+        user_addresses = {
+            _text(user["address"]).lower() for user in users_list if _is_mapping(user) and "address" in user
+        }
+        clashes = [
+            _text(alias["address"]).lower() for alias in entries
+            if "address" in alias and _text(alias["address"]).lower() in user_addresses
+        ]
+        if clashes:
+            yield "mail_aliases", (
+                "an alias cannot have the address of a user (mail_users), it would hide the mailbox: give "
+                "aliases addresses of their own; both alias and user: %s" % to_json(clashes)
+            )
+
+
+def _tls_rules(values, file_exists):
+    get = values.get
+    mode = get("mail_tls_mode", DEFAULTS["mail_tls_mode"])
+    if not (_is_string(mode) and mode in TLS_MODES):
+        yield "mail_tls_mode", "must be acme (certbot), selfsigned or files, got %s" % to_json(mode)
+    if mode == "files":
+        cert, key = get("mail_tls_cert_file", ""), get("mail_tls_key_file", "")
+        if not all(_is_string(path) and path.startswith("/") for path in (cert, key)):
+            yield "mail_tls_cert_file / mail_tls_key_file", (
+                "mail_tls_mode files needs both, as absolute paths on the host (certificate chain and "
+                "private key), got %s and %s" % (to_json(cert), to_json(key))
+            )
+    extra_names = get("mail_tls_extra_names", DEFAULTS["mail_tls_extra_names"])
+    if not (_is_list(extra_names) and all(_names.is_domain_name(name) for name in extra_names)):
+        yield "mail_tls_extra_names", "must be a list of host names such as imap.example.org, got %s" % to_json(extra_names)
+    if mode == "acme":
+        email = get("mail_acme_email", _MISSING)
+        if email is not _MISSING and not _names.is_email_address(email):
+            yield "mail_acme_email", "must be an e-mail address such as postmaster@example.org, got %s" % to_json(email)
+        directory = get("mail_acme_directory", _MISSING)
+        if directory is not _MISSING and not (_is_string(directory) and ACME_DIRECTORY_RE.match(directory)):
+            yield "mail_acme_directory", (
+                "must be the https:// URL of an ACME directory, e.g. https://acme-v02.api.letsencrypt.org/directory, "
+                "got %s" % to_json(directory)
+            )
+    bundle = get("mail_acme_ca_bundle", "")
+    if bundle != "" and not (_is_string(bundle) and file_exists(bundle)):
+        yield "mail_acme_ca_bundle", "must be a PEM file on the controller, got %s" % to_json(bundle)
+
+
+def _public_addresses(value):
+    """mail_public_ipv4/6 as a list: one address may be given as a string. None when not a list."""
+    if _is_string(value):
+        return [value]
+    return value if _is_list(value) else None
+
+
+def _address_rules(values):
+    for version, example in ((4, "192.0.2.25"), (6, "2001:db8::25")):
+        variable = "mail_public_ipv%d" % version
+        value = values.get(variable, _MISSING)
+        given = _public_addresses([] if value is _MISSING else value)
+        if given is None or not all(_names.is_ip_address(address, version) for address in given):
+            yield variable, (
+                "must be the IPv%d address (or a list of them) the world reaches this server at, such as "
+                "%s, got %s" % (version, example, to_json(None if value is _MISSING else value))
+            )
+    policy = values.get("mail_dmarc_policy", DEFAULTS["mail_dmarc_policy"])
+    if not (_is_string(policy) and policy in DMARC_POLICIES):
+        yield "mail_dmarc_policy", "must be none, quarantine or reject, got %s" % to_json(policy)
+    rua = values.get("mail_dmarc_rua", _MISSING)
+    if rua is not _MISSING and not _names.is_email_address(rua):
+        yield "mail_dmarc_rua", "must be the address DMARC reports go to, such as dmarc@example.org, got %s" % to_json(rua)
+
+
+def _dns_rules(values):
+    check = values.get("mail_dns_check", DEFAULTS["mail_dns_check"])
+    if not (_is_string(check) and check in DNS_CHECK_MODES):
+        yield "mail_dns_check", "must be enforce (fail the play), warn or skip, got %s" % to_json(check)
+    resolvers = values.get("mail_dns_resolvers", DEFAULTS["mail_dns_resolvers"])
+    if not (_is_list(resolvers) and all(_names.is_resolver(resolver) for resolver in resolvers)):
+        yield "mail_dns_resolvers", (
+            "must be a list of resolver addresses, each address or address:port such as 9.9.9.9 or "
+            "127.0.0.1:5353 (names are not accepted: they would need a resolver), got %s" % to_json(resolvers)
+        )
+    # Unset, it is dns-records/ next to the inventory (or in the current directory).
+    records_dir = values.get("mail_dns_records_dir", _MISSING)
+    if records_dir is not _MISSING and not (_is_string(records_dir) and len(records_dir) > 0):
+        yield "mail_dns_records_dir", (
+            "must be a directory on the controller, such as dns-records or /srv/mail/dns-records, got %s"
+            % to_json(records_dir)
+        )
+
+
+def _dkim_rules(values):
+    # A selector is one or more DNS labels: exactly what makes "<selector>.example.org" a name.
+    selector = values.get("mail_dkim_selector", _MISSING)
+    if selector is not _MISSING and not (_is_string(selector) and _names.is_domain_name(selector + ".example.org")):
+        yield "mail_dkim_selector", (
+            "must be DNS labels (letters, digits and hyphens, dots between labels) such as mail or "
+            "mail2026, got %s" % to_json(selector)
+        )
+    # -e mail_dkim_ed25519=false and INI inventories give strings: take those Ansible reads as
+    # booleans, refuse anything else instead of guessing.
+    ed25519 = values.get("mail_dkim_ed25519", _MISSING)
+    if ed25519 is not _MISSING and not (
+        isinstance(ed25519, bool) or (_is_string(ed25519) and ed25519.lower() in BOOLEAN_STRINGS)
+    ):
+        yield "mail_dkim_ed25519", (
+            "must be true (an Ed25519 key beside the RSA one) or false (RSA only), got %s" % to_json(ed25519)
+        )
