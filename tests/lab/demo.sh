@@ -97,7 +97,7 @@ explain() {
 
 The demo server runs: $DEMO_NAME at $DEMO_IP (Debian 13, in the container $DEMO_HOST).
   Records it told you to publish:  $RECORDS/
-  Users: alice@demo.test / $PASSWORD, bob@demo.test / demo-Bob-2 (demo/group_vars/mailservers.yml)
+  Users: alice@demo.test / $PASSWORD, bob@demo.test / demo-Bob-Secret-2 (demo/group_vars/mailservers.yml)
 
 Point a mail client on this machine at it:
   IMAP  $DEMO_NAME port 993 (TLS), SMTP $DEMO_NAME port 587 (STARTTLS) or 465 (TLS),
