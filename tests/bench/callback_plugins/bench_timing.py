@@ -71,6 +71,7 @@ class CallbackModule(CallbackBase):
             "items": len(data["results"]) if isinstance(data.get("results"), list) else None,
             "status": status,
             "action": task.action,
+            "delegated": bool(task.delegate_to),
             "handler": task._uuid in self._handlers,
             "path": task.get_path(),
             "offset": round(start - self._started, 4),
