@@ -127,8 +127,9 @@ smoke: setup
 	ansible-galaxy collection build --force --output-path $(CACHE)/smoke
 	ansible-galaxy collection install --offline --no-deps --force -p $(CACHE)/smoke/collections $(CACHE)/smoke/postmaster-mail-*.tar.gz
 	ansible-playbook postmaster.mail.site --syntax-check -i localhost,
-	ansible-doc -t role postmaster.mail.postfix > /dev/null
-	ansible-doc -t filter postmaster.mail.postfix_value postmaster.mail.postfix_merge \
+	ansible-doc -t role postmaster.mail.server postmaster.mail.postfix postmaster.mail.dovecot \
+	  postmaster.mail.opendkim postmaster.mail.certbot > /dev/null
+	ansible-doc -t filter postmaster.mail.postfix_value postmaster.mail.postfix_merge postmaster.mail.contract_errors \
 	  postmaster.mail.mail_dns_records > /dev/null
 	ansible-doc -t module postmaster.mail.dkim_key postmaster.mail.postfix_config postmaster.mail.dns_name_info \
 	  postmaster.mail.reverse_dns_info postmaster.mail.dns_doctor_info > /dev/null
