@@ -432,8 +432,8 @@ class Bench:
             what = "fresh converge" if key == "converge" else "no-op rerun over SSH"
             lines += ["", "## Profile of the %s (%s)" % (what, prof["profile"]), "",
                       "Wall %.1f s; the %d tasks' own times (start to result on the host, loops included) add up to "
-                      "%.1f s; %d module runs on the mail host." % (prof["wall_seconds"], prof["tasks"], prof["tasks_seconds"],
-                                                                  prof["remote"]), "",
+                      "%.1f s; %d module runs on the mail host."
+                      % (prof["wall_seconds"], prof["tasks"], prof["tasks_seconds"], prof["remote"]), "",
                       "| seconds | role | task | items | changed |", "|---|---|---|---|---|"]
             for task in prof["slowest"]:
                 name = task["task"] + (" (handler)" if task["handler"] else "")

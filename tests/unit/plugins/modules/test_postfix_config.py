@@ -55,6 +55,7 @@ def fake(monkeypatch):
 
     monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
     monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+
     def run_command(self, argv, **kwargs):
         return fake.run_command(self, argv, **kwargs)
 
