@@ -411,9 +411,10 @@ class Bench:
                 ("yes" if fig["met"] else "no") if "met" in fig else "—"))
         if "drift" in self.results:
             drift = self.results["drift"]
-            lines += ["", "Drift: main.cf edited by hand (smtpd_banner changed, a line appended), then site.yml: %s "
-                      "(main.cf %s, the rerun reported changed=%d: %s)."
-                      % ("**pass**" if drift["passed"] else "**FAIL**", "restored" if drift["restored"] else "NOT restored",
+            lines += ["", "Drift: %s edited by hand (a line appended to each, smtpd_banner changed), then site.yml: %s "
+                      "(%s, the rerun reported changed=%d: %s)."
+                      % (", ".join(DRIFT_FILES), "**pass**" if drift["passed"] else "**FAIL**",
+                         "all restored" if drift["restored"] else "NOT restored",
                          drift["rerun"]["recap"]["changed"], "; ".join(drift["rerun"]["changed_tasks"]))]
         if "p1_packages" in self.results:
             lines += ["", "P1 floor: `apt-get update`, `apt-get install --no-install-recommends` of the %d packages the "
