@@ -55,19 +55,7 @@ import os
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.postmaster.mail.plugins.module_utils._contract import contract_errors as _contract_errors
-
-
-def _plain(value):
-    """The value as plain Python data (templated, without Ansible's tags or lazy containers)."""
-    if isinstance(value, Mapping):
-        return {_plain(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    for kind in (bool, str, int, float):
-        if isinstance(value, kind):
-            return kind(value)
-    return value
+from ansible_collections.postmaster.mail.plugins.module_utils._contract import contract_errors as _contract_errors, plain_data
 
 
 def contract_errors(values):
@@ -75,7 +63,7 @@ def contract_errors(values):
         raise AnsibleFilterError(
             "postmaster.mail.contract_errors needs a mapping of the mail_* variables, got %s" % type(values).__name__
         )
-    return _contract_errors(_plain(values), file_exists=os.path.isfile)
+    return _contract_errors(plain_data(values), file_exists=os.path.isfile)
 
 
 class FilterModule:

@@ -59,6 +59,18 @@ _USERS = "mail_users"
 _MISSING = object()
 
 
+def plain_data(value):
+    """The value as plain Python data (templated, without Ansible's tags or lazy containers)."""
+    if isinstance(value, Mapping):
+        return {plain_data(key): plain_data(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_data(item) for item in value]
+    for kind in (bool, str, int, float):
+        if isinstance(value, kind):
+            return kind(value)
+    return value
+
+
 # --- What Jinja's tests and Ansible's to_json do, for the same answers and the same messages ---
 
 def to_json(value):
@@ -237,43 +249,8 @@ def _users_rules(users, users_list, domains_list, min_length_setting):
     addresses = [_text(user["address"]) if "address" in user else "" for user in entries]
     names = [user["address"] if "address" in user else "?" for user in entries]
 
-    invalid = [address for address in addresses if not _names.is_email_address(address)]
-    if invalid:
-        yield _USERS, "every address must look like user@example.org; invalid: %s" % to_json(invalid)
-    if domains_list:
-        unserved = [address for address in addresses if "@" in address and not _served(address, domains_list)]
-        if unserved:
-            yield _USERS, (
-                "every user must be in a domain of mail_domains (%s); not served: %s"
-                % (", ".join(_text(domain) for domain in domains_list), to_json(unserved))
-            )
-    duplicates = _duplicates([address.lower() for address in addresses if address])
-    if duplicates:
-        yield _USERS, (
-            "each address may appear once (case does not matter); duplicates: %s" % to_json(duplicates)
-        )
-    secretless = [name for user, name in zip(entries, names) if ("password" in user) == ("password_hash" in user)]
-    if secretless:
-        yield _USERS, (
-            "every user needs exactly one of password or password_hash; wrong for: %s" % to_json(secretless)
-        )
-    empty = [
-        name for user, name in zip(entries, names)
-        if "password" in user and (not _is_string(user["password"]) or user["password"] == "")
-    ]
-    if empty:
-        yield _USERS, (
-            "a password must be a non-empty string; empty or not a string for: %s" % to_json(empty)
-        )
-    bad_hashes = [
-        name for user, name in zip(entries, names)
-        if "password_hash" in user and not (_is_string(user["password_hash"]) and HASH_RE.match(user["password_hash"]))
-    ]
-    if bad_hashes:
-        yield _USERS, (
-            "a password_hash must be {SCHEME}hash with SCHEME one of %s, on one line without ':'; "
-            "wrong for: %s" % (", ".join(HASH_SCHEMES), to_json(bad_hashes))
-        )
+    for message in user_entry_errors(entries, domains_list, "mail_domains"):
+        yield _USERS, message
     min_length = _password_min_length(min_length_setting)
     if min_length is not None:
         short = [
@@ -290,6 +267,52 @@ def _users_rules(users, users_list, domains_list, min_length_setting):
         yield "mail_users", (
             "every quota must be a size, digits with an optional K, M, G or T suffix such as 500M or 1G; "
             "wrong for: %s, got %s" % (to_json([n for n, _q in bad_quotas]), to_json([q for _n, q in bad_quotas]))
+        )
+
+
+def user_entry_errors(entries, domains, domains_label):
+    """The rules every user entry (a mapping) obeys, for mail_users here and for the dovecot role's
+    dovecot_users: one definition. Yields messages without the variable's name; they name users by
+    address, never by password or hash. ``domains_label`` names the list of served domains."""
+    addresses = [_text(user["address"]) if "address" in user else "" for user in entries]
+    names = [user["address"] if "address" in user else "?" for user in entries]
+
+    invalid = [address for address in addresses if not _names.is_email_address(address)]
+    if invalid:
+        yield "every address must look like user@example.org; invalid: %s" % to_json(invalid)
+    if domains:
+        unserved = [address for address in addresses if "@" in address and not _served(address, domains)]
+        if unserved:
+            yield (
+                "every user must be in a domain of %s (%s); not served: %s"
+                % (domains_label, ", ".join(_text(domain) for domain in domains), to_json(unserved))
+            )
+    duplicates = _duplicates([address.lower() for address in addresses if address])
+    if duplicates:
+        yield (
+            "each address may appear once (case does not matter); duplicates: %s" % to_json(duplicates)
+        )
+    secretless = [name for user, name in zip(entries, names) if ("password" in user) == ("password_hash" in user)]
+    if secretless:
+        yield (
+            "every user needs exactly one of password or password_hash; wrong for: %s" % to_json(secretless)
+        )
+    empty = [
+        name for user, name in zip(entries, names)
+        if "password" in user and (not _is_string(user["password"]) or user["password"] == "")
+    ]
+    if empty:
+        yield (
+            "a password must be a non-empty string; empty or not a string for: %s" % to_json(empty)
+        )
+    bad_hashes = [
+        name for user, name in zip(entries, names)
+        if "password_hash" in user and not (_is_string(user["password_hash"]) and HASH_RE.match(user["password_hash"]))
+    ]
+    if bad_hashes:
+        yield (
+            "a password_hash must be {SCHEME}hash with SCHEME one of %s, on one line without ':'; "
+            "wrong for: %s" % (", ".join(HASH_SCHEMES), to_json(bad_hashes))
         )
 
 

@@ -425,3 +425,24 @@ def test_the_filter_refuses_what_is_not_a_mapping():
 
     with pytest.raises(AnsibleFilterError, match="needs a mapping"):
         contract("mail_hostname")
+
+
+def test_the_dovecot_role_checks_its_users_with_the_same_rules():
+    """dovecot_users obeys the rules of mail_users' entries: one definition (user_errors filter)."""
+    from ansible_collections.postmaster.mail.plugins.filter.user_errors import user_errors
+
+    users = [{"address": "alice@site13.test", "password": "pw-one", "password_hash": "{SHA512-CRYPT}$6$x$y"},
+             {"address": "Alice@site13.test", "password_hash": "{ROT13}nyvpr"},
+             {"address": "carol@elsewhere.test", "password": ""},
+             "not a mapping"]
+    errors = user_errors(users, ["site13.test"], "dovecot_domains")
+    assert errors == [
+        'every user must be in a domain of dovecot_domains (site13.test); not served: ["carol@elsewhere.test"]',
+        'each address may appear once (case does not matter); duplicates: ["alice@site13.test"]',
+        'every user needs exactly one of password or password_hash; wrong for: ["alice@site13.test"]',
+        'a password must be a non-empty string; empty or not a string for: ["carol@elsewhere.test"]',
+        "a password_hash must be {SCHEME}hash with SCHEME one of %s, on one line without ':'; wrong for: "
+        '["Alice@site13.test"]' % ", ".join(_contract.HASH_SCHEMES),
+    ]
+    assert not any("pw-one" in e or "nyvpr" in e or "$6$x$y" in e for e in errors)
+    assert user_errors([], [], "dovecot_domains") == []
