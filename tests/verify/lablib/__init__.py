@@ -8,6 +8,8 @@
     postfix    parse_milters, postconf, flush_queue
     journal    journal_mark, journal_since, journal_wait
     poll       poll(), WaitTimeout: waiting without fixed sleeps
+    playbook   run_playbook(): nested ansible-playbook runs judged from structured results
+               (the verify_results callback in callback_plugins/), never from the recap's text
     remote     the stdlib-only client code that also runs on the mail hosts
 
 tests/verify/conftest.py turns them into fixtures; tests/unit/verify tests the pure parts.
