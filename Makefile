@@ -28,7 +28,7 @@ STAMP_VENV := $(CACHE)/stamps/venv-$(shell cat requirements/test.txt | sha256sum
 PODMAN_COLLECTION := $(COLLECTIONS)/ansible_collections/containers/podman/MANIFEST.json
 SELF_LINK := $(COLLECTIONS)/ansible_collections/postmaster/mail
 
-.PHONY: help setup images lab lab-down demo demo-clean lint sanity units integration smoke molecule soak bench test lock clean
+.PHONY: help setup images lab lab-down demo demo-clean lint sanity units integration smoke molecule soak mutants bench test lock clean
 
 help:
 	@echo "make test        everything CI runs: setup, lint, sanity, units, integration, smoke, molecule, demo"
@@ -38,6 +38,7 @@ help:
 	@echo "make lab         start the lab (DNS, resolver, ACME, peer); make lab-down stops it"
 	@echo "make lint | sanity | units | integration | smoke | molecule [SCENARIOS='postfix ...']"
 	@echo "make soak        the opendkim scenario with 30 boots (make test boots 3 times)"
+	@echo "make mutants     the site scenario's verify against five broken variants of the collection (each must fail)"
 	@echo "make bench       timings of site.yml and of mail through the server against their floors [BENCH_RUNS=3]"
 
 # --- setup -------------------------------------------------------------------------------------
@@ -147,6 +148,13 @@ molecule: lab
 # OpenDKIM starts cleanly at every boot.
 soak: lab
 	OPENDKIM_BOOTS=30 molecule test -s opendkim
+
+# Not part of make test: five mutants of the collection (tests/mutants/mutants.yml), each of which
+# breaks a promise (AUTH before TLS, TLS 1.1 on 587, no DKIM milter, a catch-all swallowing a
+# mailbox, no sender-login check); the site scenario's verify suite must fail on every one, and the
+# report names the tests that caught each (tests/mutants/run.py). About 25 minutes.
+mutants: lab
+	$(VENV)/bin/python tests/mutants/run.py $(MUTANTS)
 
 # Not part of make test, and no timed assertions: site.yml on a fresh host against apt installing
 # the same packages, a no-op rerun against gathering facts, a hand edit of main.cf repaired, mail
