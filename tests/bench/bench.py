@@ -17,6 +17,8 @@ P2  a no-op rerun of site.yml against a play that only gathers the same facts, o
 P3  smtp-source on the mail host to 127.0.0.1:25 (OpenDKIM signs) against a second smtpd on
     127.0.0.1:2525 without milters, both delivered by LMTP into the same Dovecot Maildir: rate
     from the first connection until the queue is empty.
+Mitogen  P1 and P2 (SSH) again under Mitogen's mitogen_linear strategy, against the same floors:
+    reference rows (BENCH_MITOGEN=0 leaves them out). Mitogen is not required by the collection.
 Profile: a per-task time profile of the converge and the rerun (callback_plugins/bench_timing.py).
 
 Results: bench-results/<UTC time>/ (bench.json with every sample, bench.md, logs/, profile/),
@@ -64,6 +66,7 @@ P3_LENGTH = int(os.environ.get("BENCH_P3_LENGTH", "2048"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 # site.yml's default is RSA only; BENCH_ED25519=true measures the second OpenDKIM process too.
 ED25519 = os.environ.get("BENCH_ED25519", "false") == "true"
+MITOGEN = os.environ.get("BENCH_MITOGEN", "1") == "1"
 TARGETS = {"P1": ("<=", 1.3), "P2": ("<=", 2.5), "P3": (">=", 0.8)}
 TOP = 15
 # Hand edits the drift step makes before a rerun, which must undo every one of them.
@@ -154,7 +157,16 @@ class Bench:
         return {line.split()[1] for line in out.splitlines() if line.startswith("installed ")}
 
     # --- ansible -----------------------------------------------------------------------------
-    def playbook(self, label, playbook, limit):
+    @staticmethod
+    def mitogen_env():
+        """The environment that runs a playbook under Mitogen's linear strategy (ansible_mitogen is
+        in the venv: requirements/test.in). Mitogen reads no ssh_common_args for host keys: the lab's
+        containers are new at every start, so host key checking is off for it as for plain SSH."""
+        import ansible_mitogen  # pylint: disable=import-outside-toplevel
+        return {"ANSIBLE_STRATEGY_PLUGINS": str(Path(ansible_mitogen.__file__).parent / "plugins" / "strategy"),
+                "ANSIBLE_STRATEGY": "mitogen_linear", "ANSIBLE_HOST_KEY_CHECKING": "False"}
+
+    def playbook(self, label, playbook, limit, mitogen=False):
         """ansible-playbook as a user runs it, timed from the controller, with the profile."""
         profile = self.out / "profile" / (label + ".json")
         logfile = self.out / "logs" / (label + ".log")
@@ -164,7 +176,7 @@ class Bench:
                        ANSIBLE_CALLBACKS_ENABLED="bench_timing",
                        BENCH_TIMING_FILE=str(profile),
                        # a fresh SSH master per run, so every run pays one connection setup
-                       ANSIBLE_SSH_CONTROL_PATH_DIR=control)
+                       ANSIBLE_SSH_CONTROL_PATH_DIR=control, **(self.mitogen_env() if mitogen else {}))
             argv = [str(BIN / "ansible-playbook"), "-i", str(HERE / "inventory.yml"), "--limit", limit,
                     "-e", "mail_dns_records_dir=%s" % (self.out / "dns-records"),
                     "-e", "mail_dkim_ed25519=%s" % str(ED25519).lower(), str(playbook)]
@@ -204,6 +216,15 @@ class Bench:
                 self.log("  note: this converge installed a different set: +%s -%s"
                          % (sorted(set(added) - set(packages)), sorted(set(packages) - set(added))))
 
+            if MITOGEN:
+                self.log("P1 run %d/%d, Mitogen (reference): site.yml on a fresh container" % (run, RUNS))
+                self.start(MAIL)
+                sample = self.playbook("p1-mitogen-converge-%d" % run, ROOT / "playbooks" / "site.yml", "bench-ssh",
+                                       mitogen=True)
+                sample.update(side="mitogen", run=run)
+                self.results["samples"]["P1"].append(sample)
+                self.log("  %.1f s, changed=%d" % (sample["seconds"], sample["recap"]["changed"]))
+
             self.log("P1 run %d/%d, floor: apt-get update + install of those %d packages" % (run, RUNS, len(packages)))
             self.start(FLOOR)
             before = self.installed(FLOOR)
@@ -223,6 +244,8 @@ class Bench:
             self.log("  %.1f s%s" % (seconds, "" if same else " (the installed set differs from the converge's)"))
             self.remove(FLOOR)
         self.figure("P1", "P1 fresh converge (s)", "P1", "ours", "floor", "s")
+        if MITOGEN:
+            self.figure("P1-mitogen", "P1 fresh converge under Mitogen (s, reference)", "P1", "mitogen", "floor", "s")
 
     # --- P2 and drift --------------------------------------------------------------------------
     def p2(self):
@@ -240,7 +263,18 @@ class Bench:
                 floor.update(side="floor", connection=connection, run=run)
                 self.results["samples"]["P2"].append(floor)
                 self.log("  rerun %.1f s (changed=0), facts %.1f s" % (ours["seconds"], floor["seconds"]))
+                if MITOGEN and connection == "ssh":
+                    fast = self.playbook("p2-ssh-mitogen-rerun-%d" % run, site, "bench-ssh", mitogen=True)
+                    fast.update(side="mitogen", connection=connection, run=run)
+                    self.results["samples"]["P2"].append(fast)
+                    if fast["recap"]["changed"] != 0:
+                        raise BenchError("P2: the no-op rerun under Mitogen changed %d tasks: %s; see %s"
+                                         % (fast["recap"]["changed"], "; ".join(fast["changed_tasks"]), fast["log"]))
+                    self.log("  rerun under Mitogen %.1f s (changed=0)" % fast["seconds"])
         self.figure("P2", "P2 no-op rerun, SSH (s)", "P2", "ours", "floor", "s", connection="ssh")
+        if MITOGEN:
+            self.figure("P2-mitogen", "P2 no-op rerun, SSH under Mitogen (s, reference)", "P2", "mitogen", "floor", "s",
+                        connection="ssh")
         self.figure("P2-podman", "P2 no-op rerun, podman connection (s, reference)", "P2", "ours", "floor", "s",
                     connection="podman")
 
@@ -471,7 +505,7 @@ class Bench:
         if self.podman("inspect", "--format", "{{.State.Running}}", LAB_RESOLVER, check=False).stdout.strip() != "true":
             raise BenchError("the lab is not running (%s): run make lab" % LAB_RESOLVER)
         self.machine()
-        self.log("results in %s; BENCH_RUNS=%d (about %d minutes on 2 cores)" % (self.out.relative_to(ROOT), RUNS, 1 + 5 * RUNS))
+        self.log("results in %s; BENCH_RUNS=%d (about %d minutes on 2 cores)" % (self.out.relative_to(ROOT), RUNS, 1 + (7 if MITOGEN else 5) * RUNS))
         self.remove_containers()
         self.p1()
         self.mail_versions()
