@@ -139,8 +139,8 @@ def main(names):
     lines = ["# make mutants, %s" % datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "",
              "| mutant | promise | caught | by |", "|---|---|---|---|"]
     for mutant, caught, failed in rows:
-        lines.append("| %s | %s | %s | %s |" % (mutant["name"], mutant["promise"], "yes" if caught else "**NO**",
-                                                 "<br>".join(failed) or "-"))
+        cells = (mutant["name"], mutant["promise"], "yes" if caught else "**NO**", "<br>".join(failed) or "-")
+        lines.append("| %s | %s | %s | %s |" % cells)
     report = "\n".join(lines) + "\n"
     print(report)
     out = ROOT / "mutants-results"
