@@ -1,0 +1,166 @@
+# Copyright: contributors to postmaster.mail
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""OpenDKIM's configuration as text: pure functions for postmaster.mail.opendkim_config. Private to
+this collection: no stable API.
+
+The files are those the opendkim role's templates of 0.2.0 rendered, byte for byte for the same
+data (tests/unit/plugins/module_utils/test_opendkim.py keeps the templates and compares), so a
+host converged before sees no change and no reload.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.postmaster.mail.plugins.module_utils import _dkim
+from ansible_collections.postmaster.mail.plugins.module_utils._postfix import comment_block
+
+# What every instance dict carries (the role's __opendkim_instances_all).
+INSTANCE_KEYS = ("type", "service", "config", "tables_suffix", "socket", "pidfile", "algorithm", "mode")
+# The lines OpenDKIM reads only when it starts: a reload (SIGUSR1) keeps the old socket, its mode
+# and the user the process runs as.
+RESTART_LINES_RE = re.compile(r"(?m)^(Socket|UMask|UserID)\s+(\S+)")
+# A value written into a configuration line: one token, no line break.
+VALUE_RE = re.compile(r"^\S+$")
+
+
+def key_path(keys_dir, domain, selector):
+    return "%s/%s/%s.private" % (keys_dir, domain, selector)
+
+
+def check_request(domains, instances, selectors, rsa_size, internal_hosts, umask):
+    """A list of problems with the module's input (empty when it is fine)."""
+    problems = []
+    seen = set()
+    for instance in instances:
+        missing = [key for key in INSTANCE_KEYS if instance.get(key) is None]
+        if missing:
+            problems.append("instance %r lacks %s" % (instance.get("service"), ", ".join(missing)))
+            continue
+        if instance["type"] not in _dkim.KEY_TYPES:
+            problems.append("instance %s: type %r is not one of %s"
+                            % (instance["service"], instance["type"], ", ".join(_dkim.KEY_TYPES)))
+        elif instance["type"] in seen:
+            problems.append("two instances sign with %s keys" % instance["type"])
+        seen.add(instance["type"])
+        bad = [key for key in INSTANCE_KEYS if key != "tables_suffix" and not VALUE_RE.match(str(instance[key]))]
+        if bad or "\n" in str(instance["tables_suffix"]) or " " in str(instance["tables_suffix"]):
+            problems.append("instance %s: %s must be one word each" % (instance["service"], ", ".join(bad or ["tables_suffix"])))
+        if instance["type"] in _dkim.KEY_TYPES and not selectors.get(instance["type"]):
+            problems.append("selectors has no selector for the %s instance" % instance["type"])
+    for domain in domains:
+        for key_type in sorted(key_type for key_type in seen & set(_dkim.KEY_TYPES) if selectors.get(key_type)):
+            for problem in _dkim.check_request(domain, selectors.get(key_type), key_type, rsa_size):
+                if problem not in problems:
+                    problems.append(problem)
+    bad_hosts = [host for host in internal_hosts if not VALUE_RE.match(str(host))]
+    if bad_hosts:
+        problems.append("internal_hosts must be addresses, networks or host names, one word each: %r" % (bad_hosts,))
+    if not re.match(r"^[0-7]{3,4}$", str(umask)):
+        problems.append("umask %r is not an octal mode such as 0117" % (umask,))
+    return problems
+
+
+def keys(domains, instances, selectors, keys_dir):
+    """The keys the instances sign with: one per (domain, instance type), in that order."""
+    wanted = []
+    for domain in domains:
+        for instance in instances:
+            selector = selectors[instance["type"]]
+            wanted.append({"domain": domain, "type": instance["type"], "selector": selector,
+                           "path": key_path(keys_dir, domain, selector)})
+    return wanted
+
+
+def render_internal_hosts(hosts, header=""):
+    lines = [comment_block(header), "# Hosts whose mail is signed without SMTP authentication.\n"]
+    lines.extend("%s\n" % host for host in hosts)
+    return "".join(lines)
+
+
+def render_key_table(instance, domains, selector, keys_dir, header=""):
+    lines = [comment_block(header),
+             "# The %s keys. <selector>._domainkey.<domain> <domain>:<selector>:<private key>\n" % instance["type"]]
+    for domain in domains:
+        lines.append("%s %s:%s:%s\n" % (_dkim.dns_name(selector, domain), domain, selector,
+                                        key_path(keys_dir, domain, selector)))
+    return "".join(lines)
+
+
+def render_signing_table(instance, domains, selector, header=""):
+    lines = [comment_block(header),
+             "# Sender address pattern => KeyTable entry (%s keys). Only served domains are signed.\n" % instance["type"]]
+    lines.extend("*@%s %s\n" % (domain, _dkim.dns_name(selector, domain)) for domain in domains)
+    return "".join(lines)
+
+
+UNIT = """\
+# OpenDKIM for the {type} keys, from Debian's opendkim.service. Reload sends SIGUSR1
+# with the shell's kill: /bin/kill (procps) is not on every host.
+[Unit]
+Description=OpenDKIM Milter ({type} signatures)
+Documentation=man:opendkim(8) man:opendkim.conf(5)
+After=network-online.target nss-lookup.target
+Wants=network-online.target
+
+[Service]
+Type=forking
+PIDFile={pidfile}
+ExecStart=/usr/sbin/opendkim -x {config}
+ExecReload=/bin/sh -c 'kill -USR1 "$$MAINPID"'
+Restart=on-failure
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+
+def render_unit(instance, header=""):
+    return comment_block(header) + UNIT.format(**instance)
+
+
+CONFIG = """\
+# Rendered by the postmaster.mail.opendkim role: the {type} instance ({service}).
+# `opendkim -n -x <this file>` checks it.
+Syslog                  yes
+SyslogSuccess           yes
+# s: sign mail from internal hosts and authenticated clients; v: verify the rest.
+Mode                    {mode}
+Canonicalization        relaxed/simple
+OversignHeaders         From
+SignatureAlgorithm      {algorithm}
+KeyTable                file:{config_dir}/KeyTable{tables_suffix}
+SigningTable            refile:{config_dir}/SigningTable{tables_suffix}
+InternalHosts           {config_dir}/InternalHosts
+ExternalIgnoreList      {config_dir}/InternalHosts
+
+# The socket lives in Postfix's chroot; OpenDKIM runs with Postfix's group and UMask 0117, so the
+# socket is srw-rw---- opendkim:postfix: only Postfix (and OpenDKIM) can open it.
+UserID                  {user}:{group}
+UMask                   {umask}
+Socket                  local:{socket}
+PidFile                 {pidfile}
+TrustAnchorFile         /usr/share/dns/root.key
+"""
+
+
+def render_config(instance, config_dir, user, group, umask, header=""):
+    return comment_block(header) + CONFIG.format(config_dir=config_dir, user=user, group=group, umask=umask, **instance)
+
+
+def startup_lines(text):
+    """The Socket, UMask and UserID lines of a configuration, sorted ("Socket local:/x", ...)."""
+    return sorted("%s %s" % match for match in RESTART_LINES_RE.findall(text or ""))
+
+
+def restart_needed(live_text, new_text):
+    """Whether an instance must be restarted rather than reloaded: it has no live configuration
+    yet (it is new), or a line OpenDKIM reads only at startup differs."""
+    if live_text is None:
+        return True
+    return startup_lines(live_text) != startup_lines(new_text)
+
+
+def records(results):
+    """``{dns_name: txt_strings}`` from _dkim.record() results, as opendkim_dns_records holds."""
+    return dict((record["dns_name"], record["txt_strings"]) for record in results)
