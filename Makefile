@@ -132,7 +132,7 @@ smoke: setup
 	  postmaster.mail.opendkim postmaster.mail.certbot > /dev/null
 	ansible-doc -t filter postmaster.mail.postfix_value postmaster.mail.postfix_merge postmaster.mail.contract_errors postmaster.mail.user_errors \
 	  postmaster.mail.mail_dns_records > /dev/null
-	ansible-doc -t module postmaster.mail.dkim_key postmaster.mail.postfix_config postmaster.mail.dns_name_info \
+	ansible-doc -t module postmaster.mail.dkim_key postmaster.mail.postfix_config postmaster.mail.opendkim_config postmaster.mail.dns_name_info \
 	  postmaster.mail.reverse_dns_info postmaster.mail.dns_doctor_info > /dev/null
 	ansible-doc -t test postmaster.mail.domain_name postmaster.mail.email_address \
 	  postmaster.mail.ip_address postmaster.mail.resolver_address > /dev/null
