@@ -25,7 +25,9 @@ export PIP_CACHE_DIR := $(CACHE)/pip
 
 STAMP_APT := $(CACHE)/stamps/apt-$(shell sha256sum tests/lab/setup-host.sh | cut -c1-12)
 STAMP_VENV := $(CACHE)/stamps/venv-$(shell cat requirements/test.txt | sha256sum | cut -c1-12)
-PODMAN_COLLECTION := $(COLLECTIONS)/ansible_collections/containers/podman/MANIFEST.json
+# The collections taken from the ansible wheel (containers.podman for the lab, community.crypto for
+# the certbot role), redone when the script that unpacks them changes.
+WHEEL_COLLECTIONS := $(CACHE)/stamps/collections-$(shell sha256sum tests/lab/wheel-collections.py | cut -c1-12)
 SELF_LINK := $(COLLECTIONS)/ansible_collections/postmaster/mail
 
 .PHONY: help setup images lab lab-down demo demo-clean lint sanity units integration smoke molecule soak mutants bench test lock clean
@@ -51,18 +53,19 @@ $(STAMP_VENV): $(STAMP_APT)
 	$(VENV)/bin/pip install -q -r requirements/test.txt
 	mkdir -p $(@D) && rm -f $(CACHE)/stamps/venv-* && touch $@
 
-$(PODMAN_COLLECTION): $(STAMP_VENV)
+$(WHEEL_COLLECTIONS): $(STAMP_VENV)
 	mkdir -p $(CACHE)/downloads
 	test -f $(CACHE)/downloads/ansible-$(ANSIBLE_WHEEL_VERSION)-py3-none-any.whl || \
 	  $(VENV)/bin/pip download -q --no-deps --only-binary=:all: -d $(CACHE)/downloads ansible==$(ANSIBLE_WHEEL_VERSION)
-	$(VENV)/bin/python tests/lab/podman-collection.py \
+	$(VENV)/bin/python tests/lab/wheel-collections.py \
 	  $(CACHE)/downloads/ansible-$(ANSIBLE_WHEEL_VERSION)-py3-none-any.whl $(COLLECTIONS)
+	mkdir -p $(@D) && rm -f $(CACHE)/stamps/collections-* && touch $@
 
 # The collection is loaded as postmaster.mail.* through this link, never as loose roles.
 $(SELF_LINK):
 	mkdir -p $(@D) && ln -sfn $(CURDIR) $@
 
-setup: $(STAMP_VENV) $(PODMAN_COLLECTION) $(SELF_LINK)
+setup: $(STAMP_VENV) $(WHEEL_COLLECTIONS) $(SELF_LINK)
 
 lock:
 	rm -rf $(CACHE)/lock-venv && $(PYTHON) -m venv $(CACHE)/lock-venv
@@ -126,13 +129,15 @@ smoke: export ANSIBLE_COLLECTIONS_PATH := $(CACHE)/smoke/collections
 smoke: setup
 	rm -rf $(CACHE)/smoke && mkdir -p $(CACHE)/smoke
 	ansible-galaxy collection build --force --output-path $(CACHE)/smoke
-	ansible-galaxy collection install --offline --no-deps --force -p $(CACHE)/smoke/collections $(CACHE)/smoke/postmaster-mail-*.tar.gz
+	mkdir -p $(CACHE)/smoke/collections/ansible_collections
+	cp -r $(COLLECTIONS)/ansible_collections/community $(CACHE)/smoke/collections/ansible_collections/
+	ansible-galaxy collection install --offline --force -p $(CACHE)/smoke/collections $(CACHE)/smoke/postmaster-mail-*.tar.gz
 	ansible-playbook postmaster.mail.site --syntax-check -i localhost,
 	ansible-doc -t role postmaster.mail.server postmaster.mail.postfix postmaster.mail.dovecot \
 	  postmaster.mail.opendkim postmaster.mail.certbot > /dev/null
 	ansible-doc -t filter postmaster.mail.postfix_value postmaster.mail.postfix_merge postmaster.mail.contract_errors postmaster.mail.user_errors \
 	  postmaster.mail.mail_dns_records > /dev/null
-	ansible-doc -t module postmaster.mail.dkim_key postmaster.mail.postfix_config postmaster.mail.opendkim_config postmaster.mail.dns_name_info \
+	ansible-doc -t module postmaster.mail.dkim_key postmaster.mail.postfix_config postmaster.mail.opendkim_config postmaster.mail.dovecot_config postmaster.mail.dns_name_info \
 	  postmaster.mail.reverse_dns_info postmaster.mail.dns_doctor_info > /dev/null
 	ansible-doc -t test postmaster.mail.domain_name postmaster.mail.email_address \
 	  postmaster.mail.ip_address postmaster.mail.resolver_address > /dev/null
