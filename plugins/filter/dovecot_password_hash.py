@@ -12,7 +12,9 @@ description:
   - Returns C({SHA512-CRYPT}$6$rounds=N$salt$hash). The salt is HMAC-SHA256 of the address keyed
     with O(secret), so a rerun gives the same hash (idempotent) while no two addresses or hosts
     with different secrets share a salt.
-  - Runs on the controller with passlib; the password never reaches the managed host.
+  - Runs on the controller, with passlib when it is installed, else in pure Python (the same
+    strings). The C(postmaster.mail.dovecot) role hashes its users' plain passwords with it, so they
+    never reach the host; the C(postmaster.mail.dovecot_config) module writes the hashes.
 positional: address, secret, rounds
 options:
   _input:
@@ -31,8 +33,6 @@ options:
     description: SHA-512 crypt rounds; Dovecot pays this cost at every login.
     type: int
     default: 100000
-requirements:
-  - passlib (on the controller)
 """
 
 EXAMPLES = r"""

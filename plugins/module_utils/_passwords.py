@@ -4,7 +4,8 @@
 
 The salt is derived from the address and a secret (HMAC-SHA256), so the same password for the
 same address on the same host always gives the same hash: a rerun changes nothing, yet no two
-addresses or hosts share a salt.
+addresses or hosts share a salt. SHA512-CRYPT is passlib's where it is installed (the
+controller) and pure Python (_shacrypt) elsewhere (the dovecot_config module on the host).
 """
 
 from __future__ import annotations
@@ -13,10 +14,20 @@ import base64
 import hashlib
 import hmac
 
-try:
-    from passlib.hash import sha512_crypt
-except ImportError:  # pragma: no cover - reported by the caller
-    sha512_crypt = None
+from ansible_collections.postmaster.mail.plugins.module_utils._shacrypt import sha512_crypt as _pure_sha512_crypt
+
+try:  # on the controller: passlib, with the C crypt(3) when Python has it, is several times faster
+    from passlib.hash import sha512_crypt as _passlib_sha512_crypt
+except ImportError:  # pragma: no cover - depends on what is installed
+    _passlib_sha512_crypt = None
+
+
+def sha512_crypt(password, salt, rounds):
+    """``$6$rounds=N$salt$hash``: passlib's when it is installed, else the pure Python one (the same
+    strings: tests/unit/plugins/module_utils/test_shacrypt.py holds them to each other)."""
+    if _passlib_sha512_crypt is not None:
+        return _passlib_sha512_crypt.using(salt=salt, rounds=rounds).hash(password)
+    return _pure_sha512_crypt(password, salt, rounds)
 
 SCHEME = "SHA512-CRYPT"
 # crypt(3)'s alphabet for salts.
@@ -37,11 +48,9 @@ def derive_salt(address, secret, length=16):
 
 def dovecot_hash(password, address, secret, rounds):
     """Return ``{SHA512-CRYPT}$6$rounds=N$salt$hash`` for Dovecot's passwd-file."""
-    if sha512_crypt is None:
-        raise RuntimeError("passlib is required on the controller to hash passwords (pip install passlib)")
     if not isinstance(password, str) or password == "":
         raise ValueError("the password is empty")
     if not MIN_ROUNDS <= int(rounds) <= MAX_ROUNDS:
         raise ValueError("rounds must be between %d and %d" % (MIN_ROUNDS, MAX_ROUNDS))
-    hashed = sha512_crypt.using(salt=derive_salt(address, secret), rounds=int(rounds)).hash(password)
+    hashed = sha512_crypt(password, derive_salt(address, secret), int(rounds))
     return "{%s}%s" % (SCHEME, hashed)

@@ -1,0 +1,87 @@
+# Copyright: contributors to postmaster.mail
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure helpers of the dovecot_config module: the users file (passwd-file) and its secret-free
+diff. Private to this collection: no stable API."""
+
+from __future__ import annotations
+
+from ansible_collections.postmaster.mail.plugins.module_utils._passwords import dovecot_hash
+
+USERS_COMMENT = "# Mail users of the postmaster.mail.dovecot role: address:{scheme}hash"
+
+
+def comment_block(header):
+    """``header`` as Ansible's ``comment`` filter writes it (what the role's templates used)."""
+    return "#\n" + "".join("# %s\n" % line if line else "#\n" for line in header.splitlines()) + "#\n"
+
+
+def user_problems(users):
+    """What is wrong with the users (address, exactly one of password and password_hash, no
+    address twice), naming users by address only."""
+    problems = []
+    seen = set()
+    for index, user in enumerate(users):
+        address = (user.get("address") or "").strip()
+        name = address or "entry %d" % (index + 1)
+        if not address or any(char in address for char in ":\n \t"):
+            problems.append("%s: the address must be non-empty, without ':' or white space" % name)
+        given = [key for key in ("password", "password_hash") if user.get(key) not in (None, "")]
+        if len(given) != 1:
+            problems.append("%s: give exactly one of password and password_hash" % name)
+        hashed = user.get("password_hash")
+        if hashed and any(char in hashed for char in ":\n"):
+            problems.append("%s: password_hash must not contain ':' or a new line" % name)
+        if address.lower() in seen:
+            problems.append("%s: the address is given twice" % name)
+        seen.add(address.lower())
+    return problems
+
+
+def needs_secret(users):
+    """Whether a user has a plain password, to hash with the host's secret."""
+    return any(user.get("password") not in (None, "") for user in users)
+
+
+def user_entries(users, secret, rounds):
+    """[(address, hash)] in the order given: a given password_hash is kept, a password is hashed
+    with the salt derived from ``secret`` and the address."""
+    entries = []
+    for user in users:
+        address = user["address"].strip().lower()
+        if user.get("password_hash") not in (None, ""):
+            entries.append((address, user["password_hash"]))
+        else:
+            entries.append((address, dovecot_hash(user["password"], address, secret, rounds)))
+    return entries
+
+
+def render_users(entries, header):
+    """The passwd-file: the header, then ``address:hash`` lines."""
+    return comment_block(header) + USERS_COMMENT + "\n" + "".join("%s:%s\n" % entry for entry in entries)
+
+
+def parse_users(text):
+    """{address: hash} of a users file (comments and blank lines skipped); {} when there is none."""
+    found = {}
+    for line in (text or "").splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        address, _sep, rest = line.partition(":")
+        found[address] = rest.split(":", 1)[0]
+    return found
+
+
+def users_diff_view(before_text, entries):
+    """(before, after) texts for diff mode with addresses only, never a hash: an address whose
+    hash changes is marked "(password changed)" on the after side. ``entries`` None means the
+    hashes are not known (check mode before the host has a secret): the after side lists the
+    addresses given."""
+    before = parse_users(before_text)
+    before_lines = ["%s\n" % address for address in before]
+    after_lines = []
+    for address, hashed in entries:
+        if hashed is not None and address in before and before[address] != hashed:
+            after_lines.append("%s (password changed)\n" % address)
+        else:
+            after_lines.append("%s\n" % address)
+    return "".join(before_lines), "".join(after_lines)

@@ -1,0 +1,359 @@
+#!/usr/bin/python
+# Copyright: contributors to postmaster.mail
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: dovecot_config
+short_description: Dovecot's mail directory, users file and dovecot.conf in one transaction
+version_added: 0.2.0
+description:
+  - One call does what the C(postmaster.mail.dovecot) role needs on the host besides the packages,
+    the mail owner and the service.
+  - When O(config) differs from the live C(dovecot.conf), it is first written to a temporary file
+    and checked with C(doveconf -n -c <candidate>). Any complaint fails the module before anything
+    on the host changed, the live configuration untouched.
+  - Then the mail directory O(mail_base) is created (owner and group O(mail_user), mode C(0750)).
+  - The salt secret O(salt_secret_path) (C(root:root), mode C(0600)) is created once on the host:
+    from O(salt_secret) when given (the role's way: it reads the host's secret, or makes a new one,
+    on the controller and hashes the passwords there, so plain passwords never reach the host),
+    else at random when a user has a plain C(password).
+  - The users file O(users_path) (C(root:<users_group>), mode C(0640)) gets one C(address:hash) line
+    per user. A given C(password_hash) is written as is; a C(password) is hashed on the host with
+    SHA512-CRYPT (in pure Python, no passlib or C(crypt) module needed) and a salt derived by
+    HMAC-SHA256 from the secret and the address, so a rerun gives the same bytes (the same hashes
+    as the C(postmaster.mail.dovecot_password_hash) filter with the same secret).
+  - C(dovecot.conf) goes live last (C(root:root), mode C(0644)). Every file is written atomically;
+    an owner or mode changed by hand is put back.
+  - The text of O(config) may come from a template rendered on the controller (the role does so);
+    what this module adds is the check before install and the single transaction.
+  - Reloading Dovecot is left to the caller (a handler), told by RV(reload).
+author:
+  - postmaster.mail developers (@postmaster-mail)
+requirements:
+  - Dovecot (C(doveconf)) on the managed host, except in check mode
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying the target.
+    support: full
+    details:
+      - Nothing is written and C(doveconf) does not run, so a configuration Dovecot would reject is found only by a real run.
+      - On a host without a salt secret yet, the users file is reported as changing, without hashing.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
+    support: full
+    details:
+      - For C(dovecot.conf) the text diff. For the users file, addresses only (added, removed, or marked C(password changed)); never a hash or a password.
+  idempotent:
+    description: When run twice in a row with the same arguments, the second run reports no change.
+    support: full
+options:
+  config:
+    description: The whole text of C(dovecot.conf).
+    type: str
+    required: true
+  config_path:
+    description: Where C(dovecot.conf) lives.
+    type: path
+    default: /etc/dovecot/dovecot.conf
+  users:
+    description: The mail users, written to O(users_path) in this order.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      address:
+        description: The user's address and login; written in lower case.
+        type: str
+        required: true
+      password:
+        description: Plain password, hashed on the host (SHA512-CRYPT, O(password_rounds)).
+        type: str
+      password_hash:
+        description: A hash Dovecot understands, with its C({SCHEME}) prefix, written as is.
+        type: str
+      quota:
+        description: Reserved for quotas; not used yet.
+        type: str
+  password_rounds:
+    description: SHA512-CRYPT rounds for plain passwords, 5000 to 999999999.
+    type: int
+    default: 100000
+  users_path:
+    description: Dovecot's passwd-file.
+    type: path
+    default: /etc/dovecot/users
+  users_group:
+    description: Group of O(users_path); Dovecot's auth process reads the file as this group.
+    type: str
+    default: dovecot
+  salt_secret:
+    description:
+      - The secret to write to O(salt_secret_path) when the host has none yet. When the host has one,
+        it must be this one (else the module fails: the hashes given were made with another secret).
+    type: str
+  salt_secret_path:
+    description: The salt secret, created once when a user has a plain password. Its directory is created (mode C(0700)) when missing.
+    type: path
+    default: /etc/dovecot/private/password-salt-secret
+  mail_base:
+    description: Directory all mail lives under.
+    type: path
+    default: /var/vmail
+  mail_user:
+    description: System user (and group) that owns O(mail_base); it must exist.
+    type: str
+    default: vmail
+  header:
+    description: Text written as comment lines at the top of the users file.
+    type: str
+    default: Ansible managed
+notes:
+  - Declare the task C(no_log), as the role does, when O(users) holds plain passwords; the module
+    also marks C(password) and C(password_hash) as no_log itself.
+  - Plain passwords given in O(users) travel to the host in the module's arguments to be hashed
+    there. The C(postmaster.mail.dovecot) role never does that - it passes hashes made on the
+    controller with the C(postmaster.mail.dovecot_password_hash) filter and O(salt_secret) - so
+    its plain passwords never reach the host.
+"""
+
+EXAMPLES = r"""
+- name: Install the users and dovecot.conf, checked by doveconf first
+  postmaster.mail.dovecot_config:
+    config: "{{ lookup('ansible.builtin.template', 'dovecot.conf.j2') }}"
+    users:
+      - address: alice@example.org
+        password: "{{ vault_alice_password }}"
+      - address: bob@example.org
+        password_hash: "{SHA512-CRYPT}$6$rounds=100000$..."
+  no_log: true
+  notify: Reload dovecot
+"""
+
+RETURN = r"""
+files:
+  description: The paths created or changed (or, in check mode, that would be), in the order they were.
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/dovecot/users, /etc/dovecot/dovecot.conf]
+reload:
+  description: The users file or C(dovecot.conf) changed; Dovecot should reload.
+  returned: always
+  type: bool
+diff:
+  description: One C(before)/C(after) pair per changed file; addresses only for the users file.
+  returned: in diff mode, when a file changes
+  type: list
+  elements: dict
+"""
+
+import grp
+import os
+import secrets
+import string
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.postmaster.mail.plugins.module_utils import _dovecot
+from ansible_collections.postmaster.mail.plugins.module_utils._passwords import MAX_ROUNDS, MIN_ROUNDS
+
+SECRET_LENGTH = 43
+SECRET_ALPHABET = string.ascii_letters + string.digits
+
+
+class DovecotConfig:
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.check_mode = module.check_mode
+        self.files = []
+        self.diff = []
+
+    @staticmethod
+    def read(path):
+        try:
+            with open(path, "r", encoding="utf-8", errors="surrogateescape") as stream:
+                return stream.read()
+        except FileNotFoundError:
+            return None
+
+    def run(self):
+        params = self.params
+        users = params["users"]
+        problems = _dovecot.user_problems(users)
+        if problems:
+            self.module.fail_json(msg="dovecot_users: %s" % "; ".join(problems))
+        if not MIN_ROUNDS <= params["password_rounds"] <= MAX_ROUNDS:
+            self.module.fail_json(msg="dovecot_password_rounds: must be between %d and %d, got %d"
+                                  % (MIN_ROUNDS, MAX_ROUNDS, params["password_rounds"]))
+
+        config_path = params["config_path"]
+        config_before = self.read(config_path)
+        config_changes = config_before != params["config"]
+        if config_changes and not self.check_mode:
+            self.check_candidate(params["config"])
+
+        given = params["salt_secret"]
+        on_host = self.read(params["salt_secret_path"])
+        if given and on_host is not None and on_host.strip() != given.strip():
+            self.module.fail_json(msg="dovecot_users: the salt secret %s is not the one the hashes were made with (did "
+                                      "it change during the run?); nothing was changed, run again" % params["salt_secret_path"])
+        self.mail_directory()
+        secret = self.salt_secret(given) if given or _dovecot.needs_secret(users) else ""
+
+        users_path = params["users_path"]
+        users_before = self.read(users_path)
+        if secret is None:
+            # Check mode on a host without a secret yet: the hashes cannot be known.
+            entries = [(user["address"].strip().lower(), None) for user in users]
+            users_text = None
+        else:
+            try:
+                entries = _dovecot.user_entries(users, secret, params["password_rounds"])
+            except ValueError as exc:
+                self.module.fail_json(msg="dovecot_users: %s" % exc)
+            users_text = _dovecot.render_users(entries, params["header"])
+        users_changed = self.install(users_path, users_text, users_before, params["users_group"], "0640")
+        if users_changed and (users_text is None or users_text != users_before):
+            before, after = _dovecot.users_diff_view(users_before, entries)
+            self.add_diff(users_path + " (addresses)", before, after, users_before is None)
+
+        config_changed = self.install(config_path, params["config"], config_before, "root", "0644")
+        if config_changes:
+            self.add_diff(config_path, config_before or "", params["config"], config_before is None)
+
+        result = {"changed": bool(self.files), "files": self.files, "reload": users_changed or config_changed}
+        if self.module._diff and self.diff:
+            result["diff"] = self.diff
+        return result
+
+    def add_diff(self, header, before, after, absent):
+        self.diff.append({"before": before, "after": after,
+                          "before_header": "%s (absent)" % header if absent else header, "after_header": header})
+
+    def check_candidate(self, text):
+        """Have doveconf read ``text`` from a temporary file; fail, with nothing on the host changed
+        yet, on any complaint."""
+        doveconf = self.module.get_bin_path("doveconf", required=True)
+        fd, candidate = tempfile.mkstemp(prefix="dovecot_config.", suffix=".conf", dir=self.module.tmpdir)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as stream:
+                stream.write(text)
+            rc, _out, err = self.module.run_command([doveconf, "-n", "-c", candidate])
+        finally:
+            os.unlink(candidate)
+        if rc != 0:
+            complaint = " ".join(line.strip() for line in err.splitlines() if line.strip()) or "status %d" % rc
+            self.module.fail_json(
+                msg="dovecot_* variables: Dovecot rejected the new dovecot.conf (doveconf -n); the live %s is unchanged and "
+                    "nothing else was touched: %s" % (self.params["config_path"], complaint.replace(candidate, "<candidate>")))
+
+    def mail_directory(self):
+        path = self.params["mail_base"]
+        created = False
+        if not os.path.isdir(path):
+            if os.path.lexists(path):
+                self.module.fail_json(msg="dovecot_mail_base: %s exists and is not a directory" % path)
+            created = True
+            if not self.check_mode:
+                os.makedirs(path, 0o750)
+        if created and self.check_mode:
+            self.files.append(path)
+            return
+        user = self.params["mail_user"]
+        file_args = self.module.load_file_common_arguments({"path": path, "owner": user, "group": user, "mode": "0750"})
+        if self.module.set_fs_attributes_if_different(file_args, created):
+            self.files.append(path)
+
+    def salt_secret(self, given=None):
+        """The secret (created first when missing, from ``given`` when set); None in check mode when
+        there is none yet."""
+        path = self.params["salt_secret_path"]
+        text = self.read(path)
+        if text is None:
+            self.files.append(path)
+            if self.check_mode:
+                return None
+            directory = os.path.dirname(path)
+            if not os.path.isdir(directory):
+                os.makedirs(directory, 0o700)
+            text = (given.strip() if given else "".join(secrets.SystemRandom().choices(SECRET_ALPHABET, k=SECRET_LENGTH))) + "\n"
+            self.write(path, text, "root", "0600")
+        file_args = self.module.load_file_common_arguments({"path": path, "owner": "root", "group": "root", "mode": "0600"})
+        if self.module.set_fs_attributes_if_different(file_args, False) and path not in self.files:
+            self.files.append(path)
+        secret = text.strip()
+        if not secret:
+            self.module.fail_json(msg="dovecot_users: the salt secret %s is empty; remove it to have a new one made "
+                                      "(every password hash then changes)" % path)
+        return secret
+
+    def install(self, path, text, before, group, mode):
+        """Write ``text`` (None: unknown, counts as a change) when it differs, then set owner, group
+        and mode; whether anything changed, or would."""
+        changed = text is None or before != text
+        if changed and self.check_mode:
+            self.files.append(path)
+            return True
+        if changed:
+            self.write(path, text, group, mode)
+        file_args = self.module.load_file_common_arguments({"path": path, "owner": "root", "group": group, "mode": mode})
+        if self.module.set_fs_attributes_if_different(file_args, changed):
+            self.files.append(path)
+            return True
+        return False
+
+    def write(self, path, text, group, mode):
+        """Atomically: a temporary file in the same directory, given its owner (root), group and mode
+        before it holds anything, then renamed over ``path``; a hash is never readable by others."""
+        directory = os.path.dirname(path)
+        if not os.path.isdir(directory):
+            self.module.fail_json(msg="the directory of %s does not exist" % path)
+        try:
+            gid = grp.getgrnam(group).gr_gid
+        except KeyError:
+            self.module.fail_json(msg="the group %s of %s does not exist" % (group, path))
+        fd, temp = tempfile.mkstemp(prefix=".dovecot_config.", dir=directory)
+        try:
+            os.fchown(fd, 0, gid)
+            os.fchmod(fd, int(mode, 8))
+            with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as stream:
+                stream.write(text)
+            os.replace(temp, path)
+        finally:
+            if os.path.exists(temp):
+                os.unlink(temp)
+
+
+ARGUMENT_SPEC = dict(
+    config=dict(type="str", required=True),
+    config_path=dict(type="path", default="/etc/dovecot/dovecot.conf"),
+    users=dict(type="list", elements="dict", default=[], options=dict(
+        address=dict(type="str", required=True),
+        password=dict(type="str", no_log=True),
+        password_hash=dict(type="str", no_log=True),
+        quota=dict(type="str"),
+    )),
+    password_rounds=dict(type="int", default=100000, no_log=False),
+    users_path=dict(type="path", default="/etc/dovecot/users"),
+    users_group=dict(type="str", default="dovecot"),
+    salt_secret=dict(type="str", no_log=True),
+    salt_secret_path=dict(type="path", default="/etc/dovecot/private/password-salt-secret"),
+    mail_base=dict(type="path", default="/var/vmail"),
+    mail_user=dict(type="str", default="vmail"),
+    header=dict(type="str", default="Ansible managed"),
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=ARGUMENT_SPEC,
+        supports_check_mode=True,
+    )
+    module.exit_json(**DovecotConfig(module).run())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""The users file of postmaster.mail.dovecot_config: rendering, parsing, the secret-free diff."""
+
+import pytest
+from passlib.hash import sha512_crypt
+
+from ansible_collections.postmaster.mail.plugins.module_utils import _dovecot
+from ansible_collections.postmaster.mail.plugins.module_utils._passwords import derive_salt
+
+USERS = [{"address": "Alice@Example.org", "password": "correct horse"},
+         {"address": "bob@example.org", "password_hash": "{PLAIN}given"}]
+
+
+def test_the_header_is_what_the_comment_filter_wrote():
+    # The bytes users.j2 wrote with {{ ansible_managed | comment }} (ansible_managed unset).
+    assert _dovecot.comment_block("Ansible managed") == "#\n# Ansible managed\n#\n"
+    assert _dovecot.comment_block("two\n\nlines") == "#\n# two\n#\n# lines\n#\n"
+
+
+def test_entries_hash_plain_passwords_with_the_derived_salt_and_keep_given_hashes():
+    entries = _dovecot.user_entries(USERS, "s3cret", 5000)
+    assert entries[1] == ("bob@example.org", "{PLAIN}given")
+    address, hashed = entries[0]
+    assert address == "alice@example.org"
+    # The bytes the 0.2.0 role wrote on the controller with passlib: same salt, same rounds.
+    expected = sha512_crypt.using(salt=derive_salt("alice@example.org", "s3cret"), rounds=5000).hash("correct horse")
+    assert hashed == "{SHA512-CRYPT}" + expected
+    assert _dovecot.user_entries(USERS, "s3cret", 5000) == entries
+    assert _dovecot.user_entries(USERS, "other", 5000)[0] != entries[0]
+
+
+def test_render_and_parse_round_trip():
+    text = _dovecot.render_users([("a@example.org", "{X}1"), ("b@example.org", "{X}2")], "Ansible managed")
+    assert text == ("#\n# Ansible managed\n#\n# Mail users of the postmaster.mail.dovecot role: address:{scheme}hash\n"
+                    "a@example.org:{X}1\nb@example.org:{X}2\n")
+    assert _dovecot.parse_users(text) == {"a@example.org": "{X}1", "b@example.org": "{X}2"}
+    assert _dovecot.parse_users(None) == {}
+    assert _dovecot.parse_users("a@example.org:{X}1:1000:1000::/home\n") == {"a@example.org": "{X}1"}
+    assert _dovecot.render_users([], "Ansible managed").endswith("hash\n")
+
+
+def test_the_diff_view_has_addresses_only():
+    before = _dovecot.render_users([("a@example.org", "{X}secret-a"), ("gone@example.org", "{X}secret-g")], "h")
+    after_entries = [("a@example.org", "{X}secret-a2"), ("new@example.org", "{X}secret-n")]
+    old, new = _dovecot.users_diff_view(before, after_entries)
+    assert old == "a@example.org\ngone@example.org\n"
+    assert new == "a@example.org (password changed)\nnew@example.org\n"
+    assert "secret" not in old + new
+    # Unknown hashes (check mode without a secret): addresses only, nothing marked.
+    assert _dovecot.users_diff_view(before, [("a@example.org", None)]) == ("a@example.org\ngone@example.org\n", "a@example.org\n")
+    assert _dovecot.users_diff_view(None, after_entries)[0] == ""
+
+
+def test_needs_secret_only_for_plain_passwords():
+    assert _dovecot.needs_secret(USERS)
+    assert not _dovecot.needs_secret(USERS[1:])
+    assert not _dovecot.needs_secret([])
+
+
+@pytest.mark.parametrize(("users", "problem"), [
+    ([{"address": "", "password": "s3cr3t-pw"}], "entry 1: the address must be non-empty"),
+    ([{"address": "a:b@example.org", "password": "s3cr3t-pw"}], "a:b@example.org: the address must be non-empty"),
+    ([{"address": "a@example.org"}], "a@example.org: give exactly one of password and password_hash"),
+    ([{"address": "a@example.org", "password": "s3cr3t-pw", "password_hash": "{X}h"}], "give exactly one"),
+    ([{"address": "a@example.org", "password_hash": "{X}h\nb:{X}c"}], "password_hash must not contain"),
+    ([{"address": "a@example.org", "password": "s3cr3t-pw"}, {"address": "A@example.org", "password": "s3cr3t-pw2"}],
+     "A@example.org: the address is given twice"),
+])
+def test_problems_name_users_by_address_never_by_secret(users, problem):
+    problems = _dovecot.user_problems(users)
+    assert any(problem in line for line in problems), problems
+    assert not any("{X}" in line or "s3cr3t" in line for line in problems)
+
+
+def test_no_problem_with_good_users():
+    assert _dovecot.user_problems(USERS) == []

@@ -1,0 +1,268 @@
+"""The transaction of postmaster.mail.dovecot_config, against a temporary directory and a fake
+doveconf (Dovecot is not installed here)."""
+
+import os
+import stat
+
+import pytest
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.postmaster.mail.plugins.module_utils import _dovecot
+from ansible_collections.postmaster.mail.plugins.modules import dovecot_config
+
+PASSWORD = "correct horse battery"
+GIVEN_HASH = "{SHA512-CRYPT}$6$given$hashgivenbytheuser"
+
+
+class Exited(Exception):
+    pass
+
+
+class Failed(Exception):
+    pass
+
+
+class FakeDoveconf:
+    def __init__(self):
+        self.commands = []
+        self.candidates = []
+        self.stderr = ""
+
+    def run_command(self, argv):
+        self.commands.append(list(argv))
+        with open(argv[-1]) as stream:
+            self.candidates.append(stream.read())
+        return (89 if self.stderr else 0), "", self.stderr % {"path": argv[-1]} if self.stderr else ""
+
+
+@pytest.fixture
+def fake(monkeypatch, tmp_path):
+    fake = FakeDoveconf()
+
+    def exit_json(self, **result):
+        raise Exited(result)
+
+    def fail_json(self, **result):
+        raise Failed(result)
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda self, argv, **kw: fake.run_command(argv))
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, **kw: "/usr/bin/" + name)
+    (tmp_path / "moduletmp").mkdir()
+    monkeypatch.setattr(basic.AnsibleModule, "tmpdir", str(tmp_path / "moduletmp"))
+    return fake
+
+
+@pytest.fixture
+def host(tmp_path):
+    (tmp_path / "etc" / "dovecot").mkdir(parents=True)
+    return tmp_path
+
+
+def args(host, **overrides):
+    result = {
+        "config": "protocols = imap lmtp\n",
+        "config_path": str(host / "etc" / "dovecot" / "dovecot.conf"),
+        "users": [{"address": "Alice@Example.org", "password": PASSWORD},
+                  {"address": "bob@example.org", "password_hash": GIVEN_HASH}],
+        "password_rounds": 5000,
+        "users_path": str(host / "etc" / "dovecot" / "users"),
+        # Groups and owners that exist wherever the tests run as root.
+        "users_group": "root",
+        "salt_secret_path": str(host / "etc" / "dovecot" / "private" / "password-salt-secret"),
+        "mail_base": str(host / "var" / "vmail"),
+        "mail_user": "root",
+    }
+    result.update(overrides)
+    return result
+
+
+def run(module_args, check_mode=False, diff=False):
+    with patch_module_args(dict(module_args, _ansible_check_mode=check_mode, _ansible_diff=diff)):
+        with pytest.raises(Exited) as exited:
+            dovecot_config.main()
+    return exited.value.args[0]
+
+
+def fail(module_args):
+    with patch_module_args(module_args):
+        with pytest.raises(Failed) as failed:
+            dovecot_config.main()
+    return failed.value.args[0]
+
+
+def snapshot(host):
+    return {str(p): (p.read_bytes() if p.is_file() else None, stat.S_IMODE(p.stat().st_mode))
+            for p in sorted(host.rglob("*")) if "moduletmp" not in str(p)}
+
+
+def paths(host):
+    return {"conf": str(host / "etc/dovecot/dovecot.conf"), "users": str(host / "etc/dovecot/users"),
+            "secret": str(host / "etc/dovecot/private/password-salt-secret"), "mail": str(host / "var/vmail")}
+
+
+def mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_a_new_host_is_configured_once(fake, host):
+    p = paths(host)
+    result = run(args(host))
+    assert result["changed"] is True
+    assert result["files"] == [p["mail"], p["secret"], p["users"], p["conf"]]
+    assert result["reload"] is True
+    assert "diff" not in result
+    assert fake.commands[0][:3] == ["/usr/bin/doveconf", "-n", "-c"]
+    assert fake.candidates == ["protocols = imap lmtp\n"]
+    assert not os.path.exists(fake.commands[0][3])
+    assert mode(p["mail"]) == 0o750 and mode(p["secret"]) == 0o600 and mode(p["users"]) == 0o640
+    assert mode(p["conf"]) == 0o644 and mode(os.path.dirname(p["secret"])) == 0o700
+    secret = open(p["secret"]).read()
+    assert len(secret) == 44 and secret.endswith("\n") and secret[:-1].isalnum()
+    users = open(p["users"]).read()
+    assert users == _dovecot.render_users(_dovecot.user_entries(args(host)["users"], secret.strip(), 5000), "Ansible managed")
+    assert "alice@example.org:{SHA512-CRYPT}$6$" in users and "bob@example.org:" + GIVEN_HASH in users
+    assert PASSWORD not in users
+    assert not [name for name in os.listdir(host / "etc" / "dovecot") if name.startswith(".")]
+
+    again = run(args(host))
+    assert again == {"changed": False, "files": [], "reload": False}
+    assert len(fake.commands) == 1  # an unchanged dovecot.conf is not checked again
+    assert open(p["secret"]).read() == secret
+
+
+def test_the_secret_is_kept_and_the_hashes_are_the_old_ones(fake, host):
+    """A host converged by 0.2.0: the secret file made by the copy task and users.j2's bytes."""
+    p = paths(host)
+    os.makedirs(os.path.dirname(p["secret"]), 0o700)
+    with open(p["secret"], "w") as stream:
+        stream.write("Q" * 43 + "\n")
+    os.chmod(p["secret"], 0o600)
+    from passlib.hash import sha512_crypt
+    from ansible_collections.postmaster.mail.plugins.module_utils._passwords import derive_salt
+    old = ("#\n# Ansible managed\n#\n# Mail users of the postmaster.mail.dovecot role: address:{scheme}hash\n"
+           "alice@example.org:{SHA512-CRYPT}%s\nbob@example.org:%s\n"
+           % (sha512_crypt.using(salt=derive_salt("alice@example.org", "Q" * 43), rounds=5000).hash(PASSWORD), GIVEN_HASH))
+    with open(p["users"], "w") as stream:
+        stream.write(old)
+    os.chmod(p["users"], 0o640)
+    result = run(args(host), diff=True)
+    assert p["users"] not in result["files"] and p["secret"] not in result["files"]
+    assert open(p["users"]).read() == old
+
+
+def test_check_mode_on_a_new_host_writes_nothing_and_hashes_nothing(fake, host, monkeypatch):
+    def no_hashing(*_args):
+        raise AssertionError("hashed in check mode without a secret")
+
+    monkeypatch.setattr(_dovecot, "dovecot_hash", no_hashing)
+    before = snapshot(host)
+    result = run(args(host), check_mode=True, diff=True)
+    p = paths(host)
+    assert result["changed"] is True and result["reload"] is True
+    assert result["files"] == [p["mail"], p["secret"], p["users"], p["conf"]]
+    assert snapshot(host) == before
+    assert fake.commands == []
+    assert [d["after_header"] for d in result["diff"]] == [p["users"] + " (addresses)", p["conf"]]
+    assert result["diff"][0]["after"] == "alice@example.org\nbob@example.org\n"
+
+
+def test_check_mode_on_a_converged_host_predicts_exactly(fake, host):
+    run(args(host))
+    before = snapshot(host)
+    assert run(args(host), check_mode=True)["changed"] is False
+    changed = args(host, users=[{"address": "alice@example.org", "password": "another one"}])
+    result = run(changed, check_mode=True, diff=True)
+    assert result["files"] == [paths(host)["users"]] and result["reload"] is True
+    assert snapshot(host) == before
+
+
+def test_diff_never_shows_a_hash_or_a_password(fake, host):
+    run(args(host))
+    p = paths(host)
+    users = [{"address": "alice@example.org", "password": "a new password"},
+             {"address": "carol@example.org", "password": PASSWORD}]
+    result = run(args(host, users=users, config="protocols = imap pop3 lmtp\n"), diff=True)
+    assert result["files"] == [p["users"], p["conf"]]
+    users_diff, conf_diff = result["diff"]
+    assert users_diff["before"] == "alice@example.org\nbob@example.org\n"
+    assert users_diff["after"] == "alice@example.org (password changed)\ncarol@example.org\n"
+    assert (conf_diff["before"], conf_diff["after"]) == ("protocols = imap lmtp\n", "protocols = imap pop3 lmtp\n")
+    shown = repr(result)
+    for secret in ("$6$", "SHA512-CRYPT", PASSWORD, "a new password", open(p["secret"]).read().strip()):
+        assert secret not in shown
+
+
+def test_a_rejected_configuration_changes_nothing(fake, host):
+    fake.stderr = "doveconf: Fatal: Error in configuration file %(path)s line 1: Unknown setting: protocolz"
+    before = snapshot(host)
+    failed = fail(args(host, config="protocolz = imap\n"))
+    assert failed["msg"].startswith("dovecot_* variables: Dovecot rejected the new dovecot.conf (doveconf -n); the live")
+    assert "Unknown setting: protocolz" in failed["msg"] and "<candidate>" in failed["msg"]
+    assert snapshot(host) == before
+    assert not os.listdir(host / "moduletmp")
+
+
+def test_modes_changed_by_hand_are_put_back(fake, host):
+    run(args(host))
+    p = paths(host)
+    for path, wrong in ((p["users"], 0o644), (p["secret"], 0o644), (p["conf"], 0o600), (p["mail"], 0o755)):
+        os.chmod(path, wrong)
+    result = run(args(host))
+    assert sorted(result["files"]) == sorted(p.values())
+    assert (mode(p["users"]), mode(p["secret"]), mode(p["conf"]), mode(p["mail"])) == (0o640, 0o600, 0o644, 0o750)
+
+
+def test_only_given_hashes_need_no_secret(fake, host):
+    result = run(args(host, users=[{"address": "bob@example.org", "password_hash": GIVEN_HASH}]))
+    assert paths(host)["secret"] not in result["files"]
+    assert not os.path.exists(paths(host)["secret"])
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"users": [{"address": "a@example.org"}]}, "dovecot_users: a@example.org: give exactly one of password and password_hash"),
+    ({"password_rounds": 10}, "dovecot_password_rounds: must be between 5000 and 999999999, got 10"),
+])
+def test_bad_input_is_refused_before_anything_changes(fake, host, overrides, message):
+    before = snapshot(host)
+    assert fail(args(host, **overrides))["msg"] == message
+    assert snapshot(host) == before and fake.commands == []
+
+
+def test_an_empty_secret_is_refused(fake, host):
+    p = paths(host)
+    os.makedirs(os.path.dirname(p["secret"]))
+    open(p["secret"], "w").close()
+    assert "the salt secret %s is empty" % p["secret"] in fail(args(host))["msg"]
+
+
+def test_the_password_suboptions_are_no_log():
+    options = dovecot_config.ARGUMENT_SPEC["users"]["options"]
+    assert options["password"]["no_log"] is True
+    assert options["password_hash"]["no_log"] is True
+
+
+def test_the_roles_way_hashes_made_elsewhere_and_the_secret_they_were_made_with(fake, host):
+    """The role hashes on the controller: the module gets hashes and the secret, writes the secret
+    on a new host, and never sees a plain password."""
+    from ansible_collections.postmaster.mail.plugins.module_utils._passwords import dovecot_hash
+    p = paths(host)
+    secret = "S" * 43
+    users = [{"address": "alice@example.org", "password_hash": dovecot_hash(PASSWORD, "alice@example.org", secret, 5000)}]
+    result = run(args(host, users=users, salt_secret=secret))
+    assert p["secret"] in result["files"] and open(p["secret"]).read() == secret + "\n" and mode(p["secret"]) == 0o600
+    assert open(p["users"]).read().endswith("alice@example.org:%s\n" % users[0]["password_hash"])
+    assert run(args(host, users=users, salt_secret=secret))["changed"] is False
+    # The same hashes as the module makes itself from the plain password with that secret.
+    assert run(args(host, users=[{"address": "alice@example.org", "password": PASSWORD}]))["changed"] is False
+
+
+def test_a_secret_other_than_the_hosts_is_refused_before_anything_changes(fake, host):
+    p = paths(host)
+    run(args(host, salt_secret="S" * 43))
+    before = snapshot(host)
+    message = fail(args(host, salt_secret="T" * 43, config="protocols = imap\n"))["msg"]
+    assert "is not the one the hashes were made with" in message and "T" * 43 not in message
+    assert snapshot(host) == before
