@@ -29,6 +29,7 @@ def sha512_crypt(password, salt, rounds):
         return _passlib_sha512_crypt.using(salt=salt, rounds=rounds).hash(password)
     return _pure_sha512_crypt(password, salt, rounds)
 
+
 SCHEME = "SHA512-CRYPT"
 # crypt(3)'s alphabet for salts.
 _CRYPT_ALPHABET = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

@@ -15,10 +15,10 @@ description:
     and checked with C(doveconf -n -c <candidate>). Any complaint fails the module before anything
     on the host changed, the live configuration untouched.
   - Then the mail directory O(mail_base) is created (owner and group O(mail_user), mode C(0750)).
-  - The salt secret O(salt_secret_path) (C(root:root), mode C(0600)) is created once on the host:
-    from O(salt_secret) when given (the role's way: it reads the host's secret, or makes a new one,
-    on the controller and hashes the passwords there, so plain passwords never reach the host),
-    else at random when a user has a plain C(password).
+  - The salt secret O(salt_secret_path) (C(root:root), mode C(0600)) is created once on the host,
+    from O(salt_secret) when given, else at random when a user has a plain C(password). Giving
+    O(salt_secret) is the role's way - it reads the host's secret, or makes a new one, on the
+    controller and hashes the passwords there, so plain passwords never reach the host.
   - The users file O(users_path) (C(root:<users_group>), mode C(0640)) gets one C(address:hash) line
     per user. A given C(password_hash) is written as is; a C(password) is hashed on the host with
     SHA512-CRYPT (in pure Python, no passlib or C(crypt) module needed) and a salt derived by
@@ -91,7 +91,7 @@ options:
   salt_secret:
     description:
       - The secret to write to O(salt_secret_path) when the host has none yet. When the host has one,
-        it must be this one (else the module fails: the hashes given were made with another secret).
+        it must be this one, else the module fails (the hashes given were made with another secret).
     type: str
   salt_secret_path:
     description: The salt secret, created once when a user has a plain password. Its directory is created (mode C(0700)) when missing.

@@ -11,6 +11,15 @@
     playbook   run_playbook(): nested ansible-playbook runs judged from structured results
                (the verify_results callback in callback_plugins/), never from the recap's text
     remote     the stdlib-only client code that also runs on the mail hosts
+    refusal    bad input refused before /etc changes (checksums before and after)
+    tlsprobe   what each TLS port serves, read with cryptography
+    acme       Pebble's order count (the whole lab's: scenarios run one after the other)
+    receiver   the receiver's DKIM/SPF/DMARC verdicts, judged in the peer
+    verdicts   secrets_shown, scan_findings (testssl.sh), without_auth (swaks transcripts)
+    abuse      relay, AUTH-before-TLS, foreign-sender and wrong-password probes from the peer
+    load       a background sender at a fixed rate, and the reloads in its window
+    census     messages counted by Message-ID across every Maildir: nothing lost, nothing doubled
+    secret     Secret: a string whose repr never shows it (pytest prints arguments on failure)
 
 tests/verify/conftest.py turns them into fixtures; tests/unit/verify tests the pure parts.
 """

@@ -4,7 +4,7 @@ OpenDKIM's two (default_action=accept). A message received on port 25 passes all
 milter, stopped, gets its own default_action: the lab milter's refuses for now, OpenDKIM's lets
 the message through unsigned.
 
-Run by extensions/molecule/site/milters.yml; see tests/verify/conftest.py for the fixtures.
+Run by extensions/molecule/site/verify.yml; see tests/verify/conftest.py for the fixtures.
 """
 
 import pytest

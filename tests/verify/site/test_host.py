@@ -1,0 +1,109 @@
+"""The site scenario's hosts as site.yml left them: effective TLS and login settings, nothing of
+Debian's defaults in Dovecot, the owner, group and mode of every secret and socket, and the
+users' hashes (issue 14: the first part of the old verify.yml, in pytest).
+
+Read over testinfra's ssh backend; nothing is changed. Run by extensions/molecule/site/verify.yml.
+"""
+
+import re
+
+import pytest
+
+HOSTS = ("site-debian13", "site-debian12")
+# Not the hash of bob's password, only its salt and scheme: what must be kept as given.
+BOB_HASH_PREFIX = "{SHA512-CRYPT}$6$bobsalt$"
+
+
+def secrets(domain):
+    """(path, owner, group, mode) of every secret and socket that must be closed to others."""
+    return [
+        ("/etc/dovecot/users", "root", "dovecot", "0640"),
+        ("/etc/dovecot/private", "root", "root", "0700"),
+        ("/etc/dovecot/private/password-salt-secret", "root", "root", "0600"),
+        ("/etc/opendkim/keys", "opendkim", "opendkim", "0700"),
+        ("/etc/opendkim/keys/%s" % domain, "opendkim", "opendkim", "0700"),
+        ("/etc/opendkim/keys/%s/mail.private" % domain, "opendkim", "opendkim", "0600"),
+        ("/etc/opendkim/keys/%s/mail-ed.private" % domain, "opendkim", "opendkim", "0600"),
+        ("/etc/opendkim/keys/lists.%s/mail.private" % domain, "opendkim", "opendkim", "0600"),
+        ("/etc/opendkim/keys/lists.%s/mail-ed.private" % domain, "opendkim", "opendkim", "0600"),
+        # The key the services read, through the stable path into certbot's archive.
+        ("/etc/postmaster-mail/tls/privkey.pem", "root", "root", "0600"),
+        ("/etc/postmaster-mail/tls/selfsigned/privkey.pem", "root", "root", "0600"),
+        ("/etc/letsencrypt/archive", "root", "root", "0700"),
+        ("/etc/letsencrypt/accounts", "root", "root", "0700"),
+        ("/var/spool/postfix/private/auth", "postfix", "postfix", "0660"),
+        ("/var/spool/postfix/private/dovecot-lmtp", "postfix", "postfix", "0600"),
+        ("/var/spool/postfix/opendkim", "opendkim", "postfix", "0750"),
+        ("/var/spool/postfix/opendkim/opendkim.sock", "opendkim", "postfix", "0660"),
+        ("/var/spool/postfix/opendkim/opendkim-ed25519.sock", "opendkim", "postfix", "0660"),
+    ]
+
+
+@pytest.fixture(scope="module", params=HOSTS)
+def mail_host(request, hosts):
+    return hosts[request.param]
+
+
+@pytest.fixture(scope="module")
+def dovecot_24(mail_host):
+    return mail_host.check("dovecot --version").startswith("2.4")
+
+
+def test_tls_12_and_up_no_cleartext_login_stable_certificate_paths_and_no_open_relay(mail_host, dovecot_24, report):
+    cleartext = "auth_allow_cleartext" if dovecot_24 else "disable_plaintext_auth"
+    dovecot = mail_host.check("doveconf -h ssl ssl_min_protocol auth_mechanisms %s", cleartext).splitlines()
+    postfix = mail_host.check("postconf -h smtpd_tls_security_level smtpd_tls_protocols smtpd_tls_mandatory_protocols"
+                              " smtpd_tls_chain_files smtpd_relay_restrictions lmtp_destination_concurrency_limit"
+                              ).splitlines()
+    settings = dict(zip(["ssl", "ssl_min_protocol", "auth_mechanisms", cleartext], dovecot))
+    settings.update(zip(["smtpd_tls_security_level", "smtpd_tls_protocols", "smtpd_tls_mandatory_protocols",
+                         "smtpd_tls_chain_files", "smtpd_relay_restrictions", "lmtp_destination_concurrency_limit"],
+                        postfix))
+    assert settings["ssl"] == "required", settings
+    assert settings["ssl_min_protocol"] == "TLSv1.2", settings
+    assert settings["auth_mechanisms"] == "plain login", settings
+    # Cleartext logins refused: 2.4 says auth_allow_cleartext = no, 2.3 disable_plaintext_auth = yes.
+    assert settings[cleartext] == ("no" if dovecot_24 else "yes"), settings
+    assert settings["smtpd_tls_security_level"] == "may", settings
+    assert settings["smtpd_tls_protocols"] == ">=TLSv1.2", settings
+    assert settings["smtpd_tls_mandatory_protocols"] == ">=TLSv1.2", settings
+    assert re.fullmatch(r"/etc/postmaster-mail/tls/privkey\.pem[ ,]+/etc/postmaster-mail/tls/fullchain\.pem",
+                        settings["smtpd_tls_chain_files"]), settings
+    assert "reject_unauth_destination" in settings["smtpd_relay_restrictions"], settings
+    # Postfix opens no more LMTP sessions than Dovecot 2.4 takes for one user.
+    assert settings["lmtp_destination_concurrency_limit"] == "10", settings
+    report("%s settings: Dovecot %s, ssl=required, TLSv1.2+, %s=%s, Postfix TLS >=TLSv1.2, no open relay" % (
+        mail_host.name, "2.4" if dovecot_24 else "2.3", cleartext, settings[cleartext]))
+
+
+def test_nothing_of_debians_conf_d_pam_or_snakeoil_leaks_into_dovecot(mail_host):
+    effective = mail_host.check("doveconf -n")
+    leaks = sorted({match.group(0) for match in re.finditer(r"pam|conf\.d|dovecot\.pem|snakeoil", effective)})
+    assert not leaks, "%s: doveconf -n mentions %s" % (mail_host.name, leaks)
+
+
+def test_every_secret_and_socket_has_its_owner_group_and_mode(mail_host, report):
+    table = secrets(mail_host.vars["site_domain"])
+    paths = [path for path, _owner, _group, _mode in table]
+    output = mail_host.check("for p in " + " ".join(["%s"] * len(paths)) + '; do stat -L -c "%%U:%%G:%%a:%%n" "$p" 2>/dev/null'
+                             ' || echo "missing:missing:missing:$p"; done', *paths)
+    found = []
+    for line in output.splitlines():
+        owner, group, mode, path = line.split(":", 3)
+        found.append(":".join([owner, group, mode if mode == "missing" else "%04o" % int(mode, 8), path]))
+    wanted = [":".join([owner, group, mode, path]) for path, owner, group, mode in table]
+    assert found == wanted
+    report("%s secrets: %d paths with their owner:group:mode" % (mail_host.name, len(found)))
+
+
+def test_the_plain_password_was_hashed_and_the_given_hash_kept(mail_host):
+    domain = mail_host.vars["site_domain"]
+    # Judged on the host: the file's content (hashes) never comes back to the test's output.
+    checks = {
+        "alice hashed with SHA512-CRYPT, 100000 rounds": (
+            "grep -q %s /etc/dovecot/users", r"^alice@%s:{SHA512-CRYPT}\$6\$rounds=100000\$" % re.escape(domain)),
+        "bob's given hash kept": ("grep -qF %s /etc/dovecot/users", "bob@lists.%s:%s" % (domain, BOB_HASH_PREFIX)),
+        "no plain password": ("! grep -qF %s /etc/dovecot/users", "alice-Secret-1"),
+    }
+    failed = [name for name, (command, pattern) in checks.items() if mail_host.run(command, pattern).rc != 0]
+    assert not failed, "%s: /etc/dovecot/users: %s" % (mail_host.name, failed)
