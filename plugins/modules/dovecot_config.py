@@ -149,14 +149,13 @@ diff:
   elements: dict
 """
 
-import grp
 import os
 import secrets
 import string
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.postmaster.mail.plugins.module_utils import _dovecot
+from ansible_collections.postmaster.mail.plugins.module_utils import _dovecot, _files
 from ansible_collections.postmaster.mail.plugins.module_utils._passwords import MAX_ROUNDS, MIN_ROUNDS
 
 SECRET_LENGTH = 43
@@ -171,13 +170,7 @@ class DovecotConfig:
         self.files = []
         self.diff = []
 
-    @staticmethod
-    def read(path):
-        try:
-            with open(path, "r", encoding="utf-8", errors="surrogateescape") as stream:
-                return stream.read()
-        except FileNotFoundError:
-            return None
+    read = staticmethod(_files.read_text)
 
     def run(self):
         params = self.params
@@ -306,25 +299,9 @@ class DovecotConfig:
         return False
 
     def write(self, path, text, group, mode):
-        """Atomically: a temporary file in the same directory, given its owner (root), group and mode
-        before it holds anything, then renamed over ``path``; a hash is never readable by others."""
-        directory = os.path.dirname(path)
-        if not os.path.isdir(directory):
-            self.module.fail_json(msg="the directory of %s does not exist" % path)
-        try:
-            gid = grp.getgrnam(group).gr_gid
-        except KeyError:
-            self.module.fail_json(msg="the group %s of %s does not exist" % (group, path))
-        fd, temp = tempfile.mkstemp(prefix=".dovecot_config.", dir=directory)
-        try:
-            os.fchown(fd, 0, gid)
-            os.fchmod(fd, int(mode, 8))
-            with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as stream:
-                stream.write(text)
-            os.replace(temp, path)
-        finally:
-            if os.path.exists(temp):
-                os.unlink(temp)
+        """Atomically, the temporary file given its owner (root), group and mode before it holds
+        anything: a hash is never readable by others."""
+        _files.write_atomically(self.module, path, text, int(mode, 8), group=group, prefix=".dovecot_config.")
 
 
 ARGUMENT_SPEC = dict(

@@ -208,7 +208,7 @@ import os
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.postmaster.mail.plugins.module_utils import _dkim, _opendkim
+from ansible_collections.postmaster.mail.plugins.module_utils import _dkim, _files, _opendkim
 
 ROOT = ("root", "root")
 
@@ -270,7 +270,7 @@ class OpendkimConfig:
                               "before_header": path, "after_header": path})
             return None
         key = _dkim.generate(wanted["type"], params["rsa_size"])
-        self.write(path, _dkim.to_pem(key), 0o600, binary=True)
+        self.write(path, _dkim.to_pem(key), 0o600)
         record = _dkim.record(wanted["selector"], wanted["domain"], key)
         self.diff.append({"before": "absent\n", "after": "%s %s %s\n" % (record["type"], record["size"], record["fingerprint"]),
                           "before_header": path, "after_header": path})
@@ -302,13 +302,7 @@ class OpendkimConfig:
     def unit_path(self, instance):
         return os.path.join(self.params["unit_dir"], instance["service"] + ".service")
 
-    @staticmethod
-    def read(path):
-        try:
-            with open(path, "r", encoding="utf-8", errors="surrogateescape") as stream:
-                return stream.read()
-        except FileNotFoundError:
-            return None
+    read = staticmethod(_files.read_text)
 
     def install(self, path, text, before):
         changed = before != text
@@ -322,23 +316,8 @@ class OpendkimConfig:
         self.attributes(path, ROOT[0], ROOT[1], "0644", changed)
         return changed
 
-    def write(self, path, data, mode, binary=False):
-        directory = os.path.dirname(path)
-        if not os.path.isdir(directory):
-            self.module.fail_json(msg="the directory of %s does not exist" % path)
-        fd, temp = tempfile.mkstemp(prefix=".opendkim_config.", dir=directory)
-        try:
-            os.fchmod(fd, mode)
-            if binary:
-                with os.fdopen(fd, "wb") as stream:
-                    stream.write(data)
-            else:
-                with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as stream:
-                    stream.write(data)
-            self.module.atomic_move(temp, path)
-        finally:
-            if os.path.exists(temp):
-                os.unlink(temp)
+    def write(self, path, data, mode):
+        _files.write_atomically(self.module, path, data, mode, prefix=".opendkim_config.")
 
     def check_configs(self, configs):
         """Have ``opendkim -n -x`` read each (instance, text) from a temporary file; fail, with the

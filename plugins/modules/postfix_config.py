@@ -165,10 +165,9 @@ diff:
 """
 
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.postmaster.mail.plugins.module_utils import _postfix
+from ansible_collections.postmaster.mail.plugins.module_utils import _files, _postfix
 
 OWNER = "root"
 GROUP = "root"
@@ -204,13 +203,7 @@ class PostfixConfig:
             self.module.fail_json(msg=str(exc))
         return files
 
-    @staticmethod
-    def read(path):
-        try:
-            with open(path, "r", encoding="utf-8", errors="surrogateescape") as stream:
-                return stream.read()
-        except FileNotFoundError:
-            return None
+    read = staticmethod(_files.read_text)
 
     def run(self):
         params = self.params
@@ -266,18 +259,7 @@ class PostfixConfig:
         return self.module.set_fs_attributes_if_different(file_args, changed)
 
     def write(self, path, text):
-        directory = os.path.dirname(path)
-        if not os.path.isdir(directory):
-            self.module.fail_json(msg="the directory of %s does not exist" % path)
-        fd, temp = tempfile.mkstemp(prefix=".postfix_config.", dir=directory)
-        try:
-            os.fchmod(fd, 0o644)
-            with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as stream:
-                stream.write(text)
-            self.module.atomic_move(temp, path)
-        finally:
-            if os.path.exists(temp):
-                os.unlink(temp)
+        _files.write_atomically(self.module, path, text, 0o644, prefix=".postfix_config.")
 
     def mtimes(self, sources):
         found = []
