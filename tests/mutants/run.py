@@ -42,13 +42,16 @@ def log(message):
 
 
 def apply_mutant(text, mutant):
-    """The text with the mutant's change, or ValueError when `old` does not occur exactly `count` times (pure)."""
-    count = int(mutant.get("count", 1))
-    found = text.count(mutant["old"])
-    if found != count:
-        raise ValueError("%s: %r occurs %d times in %s, not %d: the mutant no longer applies; update "
-                         "tests/mutants/mutants.yml" % (mutant["name"], mutant["old"], found, mutant["file"], count))
-    return text.replace(mutant["old"], mutant["new"])
+    """The text with the mutant's changes (`old`/`new`/`count`, or a list of them in `edits`), or
+    ValueError when an `old` does not occur exactly `count` times (pure)."""
+    for edit in mutant.get("edits") or [mutant]:
+        count = int(edit.get("count", 1))
+        found = text.count(edit["old"])
+        if found != count:
+            raise ValueError("%s: %r occurs %d times in %s, not %d: the mutant no longer applies; update "
+                             "tests/mutants/mutants.yml" % (mutant["name"], edit["old"], found, mutant["file"], count))
+        text = text.replace(edit["old"], edit["new"])
+    return text
 
 
 def failed_tests(junit_file):

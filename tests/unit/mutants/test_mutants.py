@@ -51,3 +51,10 @@ def test_failed_tests_reads_failures_and_errors_from_junit(tmp_path):
         '</testsuite></testsuites>')
     assert run.failed_tests(junit) == ["test_mail::test_bad", "test_tls::test_err"]
     assert run.failed_tests(tmp_path / "missing.xml") == []
+
+
+def test_apply_mutant_applies_each_edit_in_turn_and_checks_each():
+    mutant = {"name": "m", "file": "f", "edits": [{"old": "a", "new": "b", "count": 2}, {"old": "bc", "new": "x"}]}
+    assert run.apply_mutant("a ac", mutant) == "b x"
+    with pytest.raises(ValueError, match="'bc' occurs 0 times"):
+        run.apply_mutant("a a", mutant)
