@@ -157,7 +157,7 @@ soak: lab
 # Not part of make test: five mutants of the collection (tests/mutants/mutants.yml), each of which
 # breaks a promise (AUTH before TLS, TLS 1.1 on 587, no DKIM milter, a catch-all swallowing a
 # mailbox, no sender-login check); the site scenario's verify suite must fail on every one, and the
-# report names the tests that caught each (tests/mutants/run.py). About 25 minutes.
+# report names the tests that caught each (tests/mutants/run.py). About 20 minutes.
 mutants: lab
 	$(VENV)/bin/python tests/mutants/run.py $(MUTANTS)
 
