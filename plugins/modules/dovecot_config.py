@@ -29,6 +29,8 @@ description:
   - The text of O(config) may come from a template rendered on the controller (the role does so);
     what this module adds is the check before install and the single transaction.
   - Reloading Dovecot is left to the caller (a handler), told by RV(reload).
+extends_documentation_fragment:
+  - postmaster.mail.units
 author:
   - postmaster.mail developers (@postmaster-mail)
 requirements:
@@ -132,6 +134,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+units:
+  description:
+    - The state of each unit of O(units) before the module ran, C(active) and C(enabled) as
+      systemd says, and C(ready) when both are true (empty when no units are given).
+  returned: always
+  type: dict
+  sample: {dovecot.service: {active: true, enabled: true, ready: true}}
 files:
   description: The paths created or changed (or, in check mode, that would be), in the order they were.
   returned: always
@@ -155,7 +164,7 @@ import string
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.postmaster.mail.plugins.module_utils import _dovecot, _files
+from ansible_collections.postmaster.mail.plugins.module_utils import _dovecot, _files, _units
 from ansible_collections.postmaster.mail.plugins.module_utils._passwords import MAX_ROUNDS, MIN_ROUNDS
 
 SECRET_LENGTH = 43
@@ -217,7 +226,8 @@ class DovecotConfig:
         if config_changes:
             self.add_diff(config_path, config_before or "", params["config"], config_before is None)
 
-        result = {"changed": bool(self.files), "files": self.files, "reload": users_changed or config_changed}
+        result = {"changed": bool(self.files), "files": self.files, "reload": users_changed or config_changed,
+                  "units": _units.unit_states(self.module, params["units"])}
         if self.module._diff and self.diff:
             result["diff"] = self.diff
         return result
@@ -321,6 +331,7 @@ ARGUMENT_SPEC = dict(
     mail_base=dict(type="path", default="/var/vmail"),
     mail_user=dict(type="str", default="vmail"),
     header=dict(type="str", default="Ansible managed"),
+    **_units.ARGUMENT_SPEC
 )
 
 

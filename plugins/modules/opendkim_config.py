@@ -170,6 +170,15 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+units:
+  description:
+    - The state of each instance's unit (C(<service>.service)) before the module ran, C(active)
+      and C(enabled) as systemd says, and C(ready) when both are true, read with
+      C(systemctl is-active) and C(systemctl is-enabled) (also in check mode). The caller skips its
+      own C(systemd_service) task for an instance already enabled and active whose unit did not change.
+  returned: always
+  type: dict
+  sample: {opendkim.service: {active: true, enabled: true, ready: true}}
 files:
   description: The paths created, written, changed in owner or mode, or removed (or, in check mode, that would be).
   returned: always
@@ -208,7 +217,7 @@ import os
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.postmaster.mail.plugins.module_utils import _dkim, _files, _opendkim
+from ansible_collections.postmaster.mail.plugins.module_utils import _dkim, _files, _opendkim, _units
 
 ROOT = ("root", "root")
 
@@ -407,7 +416,8 @@ class OpendkimConfig:
         units_changed = units_changed or bool(retired)
 
         result = {"changed": bool(self.files), "files": self.files, "records": _opendkim.records(found),
-                  "restart": restart, "units_changed": units_changed, "retired": retired}
+                  "restart": restart, "units_changed": units_changed, "retired": retired,
+                  "units": _units.unit_states(self.module, [instance["service"] + ".service" for instance in params["instances"]])}
         if self.module._diff and self.diff:
             result["diff"] = self.diff
         return result

@@ -128,7 +128,7 @@ def test_a_new_host_is_configured_once(fake, host):
     assert not [name for name in os.listdir(host / "etc" / "dovecot") if name.startswith(".")]
 
     again = run(args(host))
-    assert again == {"changed": False, "files": [], "reload": False}
+    assert again == {"changed": False, "files": [], "reload": False, "units": {}}
     assert len(fake.commands) == 1  # an unchanged dovecot.conf is not checked again
     assert open(p["secret"]).read() == secret
 

@@ -27,12 +27,17 @@ class FakeTools:
 
     def __init__(self):
         self.commands = []
+        self.queries = []
         self.candidates = []
         self.opendkim_rc = 0
         self.installed = True
         self.warnings = []
 
     def run_command(self, argv):
+        if argv[1:2] in (["is-active"], ["is-enabled"]):
+            # systemd's view of the units (read-only, also in check mode): every instance runs.
+            self.queries.append(list(argv))
+            return 0, ("active\n" if argv[1] == "is-active" else "enabled\n") * len(argv[2:]), ""
         self.commands.append(list(argv))
         if os.path.basename(argv[0]) == "opendkim":
             with open(argv[-1]) as stream:
@@ -173,9 +178,13 @@ def test_a_new_host_is_configured_once(fake, host):
 
     fake.commands.clear()
     again = run(args(host))
+    ready = {"active": True, "enabled": True, "ready": True}
     assert again == {"changed": False, "files": [], "records": expected, "restart": False, "units_changed": False,
-                     "retired": []}
+                     "retired": [], "units": {"opendkim.service": ready, "opendkim-ed25519.service": ready}}
     assert fake.commands == []
+    # systemd was asked about both instances' units at once, twice per run, and nothing else.
+    assert fake.queries[-2:] == [["/usr/sbin/systemctl", "is-active", "opendkim.service", "opendkim-ed25519.service"],
+                                 ["/usr/sbin/systemctl", "is-enabled", "opendkim.service", "opendkim-ed25519.service"]]
 
 
 def test_check_mode_predicts_everything_and_touches_nothing(fake, host):

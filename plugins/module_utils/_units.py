@@ -1,0 +1,38 @@
+# Copyright: contributors to postmaster.mail
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What systemd says of a service's units, read by the module that configures the service in the
+same call: a rerun then skips the "enable and start" task of a unit already enabled and running,
+instead of paying a module run to learn it."""
+
+from __future__ import annotations
+
+ARGUMENT_SPEC = dict(units=dict(type="list", elements="str", default=[]))
+
+
+def parse_states(units, active_out, enabled_out):
+    """``{unit: {"active": bool, "enabled": bool, "ready": bool}}`` from the outputs of
+    ``systemctl is-active <units>`` and ``systemctl is-enabled <units>`` (one line per unit, in
+    order). Only "active" and "enabled" count: activating, static, masked, a missing unit (no
+    line) all mean the caller's systemd task has work to do."""
+    active = active_out.splitlines()
+    enabled = enabled_out.splitlines()
+    states = {}
+    for index, unit in enumerate(units):
+        is_active = index < len(active) and active[index].strip() == "active"
+        is_enabled = index < len(enabled) and enabled[index].strip() == "enabled"
+        states[unit] = {"active": is_active, "enabled": is_enabled, "ready": is_active and is_enabled}
+    return states
+
+
+def unit_states(module, units):
+    """The states of ``units`` on this host (two systemctl calls, whatever their number); every
+    unit reads as not ready when systemctl is missing or systemd does not run."""
+    if not units:
+        return {}
+    systemctl = module.get_bin_path("systemctl")
+    if not systemctl:
+        return parse_states(units, "", "")
+    # Both commands exit non-zero when one unit is not active/enabled; their output is per unit.
+    _rc, active_out, _err = module.run_command([systemctl, "is-active"] + list(units))
+    _rc, enabled_out, _err = module.run_command([systemctl, "is-enabled"] + list(units))
+    return parse_states(units, active_out, enabled_out)

@@ -1,0 +1,44 @@
+"""systemd's answers about a service's units, as the configuration modules report them."""
+
+from ansible_collections.postmaster.mail.plugins.module_utils import _units
+
+
+def test_only_active_and_enabled_is_ready():
+    states = _units.parse_states(["postfix.service", "dovecot.service", "opendkim.service"],
+                                 "active\ninactive\nactivating\n", "enabled\nenabled\nstatic\n")
+    assert states["postfix.service"] == {"active": True, "enabled": True, "ready": True}
+    assert states["dovecot.service"] == {"active": False, "enabled": True, "ready": False}
+    assert states["opendkim.service"] == {"active": False, "enabled": False, "ready": False}
+
+
+def test_a_unit_systemctl_says_nothing_about_is_not_ready():
+    states = _units.parse_states(["a.service", "b.service"], "active\n", "")
+    assert not states["a.service"]["ready"]
+    assert states["b.service"] == {"active": False, "enabled": False, "ready": False}
+
+
+class FakeModule:
+    def __init__(self, systemctl="/usr/bin/systemctl"):
+        self.systemctl = systemctl
+        self.commands = []
+
+    def get_bin_path(self, name):
+        return self.systemctl if name == "systemctl" else None
+
+    def run_command(self, argv):
+        self.commands.append(argv)
+        return (3, "active\nfailed\n", "") if argv[1] == "is-active" else (1, "enabled\ndisabled\n", "")
+
+
+def test_two_calls_whatever_the_number_of_units():
+    module = FakeModule()
+    states = _units.unit_states(module, ["a.service", "b.service"])
+    assert module.commands == [["/usr/bin/systemctl", "is-active", "a.service", "b.service"],
+                               ["/usr/bin/systemctl", "is-enabled", "a.service", "b.service"]]
+    assert states["a.service"]["ready"] and not states["b.service"]["ready"]
+
+
+def test_no_units_no_call_and_no_systemctl_nothing_ready():
+    module = FakeModule()
+    assert _units.unit_states(module, []) == {} and module.commands == []
+    assert _units.unit_states(FakeModule(systemctl=None), ["a.service"])["a.service"]["ready"] is False
