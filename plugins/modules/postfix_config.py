@@ -23,6 +23,8 @@ description:
   - Every file is written atomically, C(root:root) mode C(0644).
   - Reloading or restarting Postfix is left to the caller (a handler). RV(restart) says a restart
     is needed, RV(reload) that a reload is enough; they are never both true.
+extends_documentation_fragment:
+  - postmaster.mail.units
 author:
   - postmaster.mail developers (@postmaster-mail)
 requirements:
@@ -40,6 +42,12 @@ attributes:
     description: When run twice in a row with the same arguments, the second run reports no change.
     support: full
 options:
+  merged:
+    description:
+      - What the P(postmaster.mail.postfix_merge#filter) filter returns; its C(main_cf), C(master_cf) and
+        C(tables) take the place of O(main_cf), O(master_cf) and O(tables) (its C(errors) are the
+        caller's to report first). One value to template instead of three.
+    type: dict
   main_cf:
     description:
       - main.cf settings, name => value, written sorted by name.
@@ -137,6 +145,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+units:
+  description:
+    - The state of each unit of O(units) before the module ran, C(active) and C(enabled) as
+      systemd says, and C(ready) when both are true (empty when no units are given).
+  returned: always
+  type: dict
+  sample: {postfix.service: {active: true, enabled: true, ready: true}}
 files:
   description: The files written (or, in check mode, that would be), in the order they go live.
   returned: always
@@ -165,13 +180,16 @@ diff:
 """
 
 import os
+import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.postmaster.mail.plugins.module_utils import _files, _postfix
+from ansible_collections.postmaster.mail.plugins.module_utils import _files, _postfix, _units
 
 OWNER = "root"
 GROUP = "root"
 MODE = "0644"
+# How far back main.cf is dated once written (see PostfixConfig.write).
+SETTLE_SECONDS = 2
 
 
 class PostfixConfig:
@@ -240,7 +258,8 @@ class PostfixConfig:
             current[self.main_path], wanted[self.main_path], params["restart_parameters"])
         changed = bool(files or stale)
         result = {"changed": changed, "files": files, "rebuilt": stale, "restart": restart,
-                  "reload": changed and not restart}
+                  "reload": changed and not restart,
+                  "units": _units.unit_states(self.module, params["units"])}
         if self.module._diff and diff:
             result["diff"] = diff
         return result
@@ -260,6 +279,13 @@ class PostfixConfig:
 
     def write(self, path, text):
         _files.write_atomically(self.module, path, text, 0o644, prefix=".postfix_config.")
+        if os.path.basename(path) == "main.cf":
+            # Postfix reads main.cf through dict_load_file(), which pauses (up to 2 s) until a file
+            # modified within the last second "settles down". This one was written whole and moved
+            # into place at once (os.replace): dated 2 s back, postconf, postfix start and reload
+            # read it without the pause.
+            settled = time.time() - SETTLE_SECONDS
+            os.utime(path, (settled, settled))
 
     def mtimes(self, sources):
         found = []
@@ -309,6 +335,7 @@ class PostfixConfig:
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            merged=dict(type="dict"),
             main_cf=dict(type="dict", default={}),
             master_cf=dict(type="dict", default={}),
             tables=dict(type="dict", default={}),
@@ -319,9 +346,18 @@ def main():
             candidate_dir=dict(type="path", default="/var/lib/postmaster-mail/postfix-candidate"),
             restart_parameters=dict(type="list", elements="str", default=["inet_interfaces", "inet_protocols"]),
             header=dict(type="str", default="Ansible managed"),
+            **_units.ARGUMENT_SPEC
         ),
         supports_check_mode=True,
+        mutually_exclusive=[("merged", "main_cf"), ("merged", "master_cf"), ("merged", "tables")],
     )
+    merged = module.params["merged"]
+    if merged is not None:
+        for key in ("main_cf", "master_cf", "tables"):
+            value = merged.get(key, {})
+            if not isinstance(value, dict):
+                module.fail_json(msg="merged: %s must be a dict, got %s" % (key, type(value).__name__))
+            module.params[key] = value
     module.exit_json(**PostfixConfig(module).run())
 
 

@@ -3,6 +3,7 @@ postconf/postmap/postalias (Postfix is not installed here)."""
 
 import os
 import stat
+import time
 
 import pytest
 from ansible.module_utils import basic
@@ -130,7 +131,7 @@ def test_a_new_host_is_configured_once(fake, host):
 
     fake.commands.clear()
     again = run(args(host))
-    assert again == {"changed": False, "files": [], "rebuilt": [], "restart": False, "reload": False}
+    assert again == {"changed": False, "files": [], "rebuilt": [], "restart": False, "reload": False, "units": {}}
     assert fake.commands == []
 
 
@@ -266,3 +267,40 @@ def test_aliases_are_left_alone_when_not_given(fake, host):
 def test_bad_data_fails_before_anything_is_written(fake, host, overrides, message):
     assert fail(args(host, **overrides))["msg"].startswith(message)
     assert snapshot(host) == {}
+
+
+def test_the_units_are_reported_as_systemd_sees_them_and_left_alone(fake, host, monkeypatch):
+    """The state of the given units comes back (in check mode too); systemctl is only asked."""
+    answers = {"is-active": "inactive\n", "is-enabled": "enabled\n"}
+
+    def run_command(self, argv, **kwargs):
+        if os.path.basename(argv[0]) == "systemctl":
+            fake.commands.append(list(argv))
+            return 3, answers[argv[1]], ""
+        return fake.run_command(self, argv, **kwargs)
+
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
+    result = run(args(host, units=["postfix.service"]), check_mode=True)
+    assert result["units"] == {"postfix.service": {"active": False, "enabled": True, "ready": False}}
+    assert [tool for tool in fake.tools() if tool.startswith("systemctl")] == [
+        "systemctl is-active postfix.service", "systemctl is-enabled postfix.service"]
+
+
+def test_main_cf_is_dated_back_so_postfix_reads_it_without_pausing(fake, host):
+    """Postfix pauses before reading a main.cf modified within the last second; the candidate and
+    the live one, written whole, are dated SETTLE_SECONDS back (master.cf needs nothing)."""
+    before = time.time()
+    run(args(host))
+    for path in (host / "etc" / "postfix" / "main.cf", host / "var" / "lib" / "candidate" / "main.cf"):
+        assert os.stat(path).st_mtime <= before - postfix_config.SETTLE_SECONDS + 1, path
+    assert os.stat(host / "etc" / "postfix" / "master.cf").st_mtime >= int(before)
+
+
+def test_the_merged_data_of_postfix_merge_is_the_same_as_the_three_options(fake, host):
+    given = args(host)
+    apart = run(given, check_mode=True, diff=True)
+    merged = dict((key, value) for key, value in given.items() if key not in ("main_cf", "master_cf", "tables"))
+    merged["merged"] = {"main_cf": given["main_cf"], "master_cf": given["master_cf"], "tables": given["tables"], "errors": []}
+    assert run(merged, check_mode=True, diff=True) == apart
+    both = dict(merged, main_cf={"biff": False})
+    assert "mutually exclusive" in fail(both)["msg"]
