@@ -67,7 +67,8 @@ RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 # site.yml's default is RSA only; BENCH_ED25519=true measures the second OpenDKIM process too.
 ED25519 = os.environ.get("BENCH_ED25519", "false") == "true"
 MITOGEN = os.environ.get("BENCH_MITOGEN", "1") == "1"
-TARGETS = {"P1": ("<=", 1.3), "P2": ("<=", 2.5), "P3": (">=", 0.8)}
+# The targets of issue #14 (the first bench asked 1.3 and 2.5: still where this should go).
+TARGETS = {"P1": ("<=", 2.0), "P2": ("<=", 4.0), "P3": (">=", 0.8)}
 TOP = 15
 # Hand edits the drift step makes before a rerun, which must undo every one of them.
 DRIFT_FILES = ["/etc/postfix/main.cf", "/etc/dovecot/dovecot.conf", "/etc/postfix/virtual_alias",
