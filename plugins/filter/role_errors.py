@@ -6,13 +6,13 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: role_errors
-short_description: Check the variables of the postfix, dovecot or opendkim role
+short_description: Check the variables of the certbot, postfix, dovecot or opendkim role
 version_added: 0.2.0
 description:
   - Applies the rules of one role's own variables that its argument spec cannot express (host and
-    domain names, networks, absolute paths, ranges, the mail users) and returns one message per
+    domain names, networks, addresses, URLs, absolute paths, ranges, the mail users) and returns one message per
     broken rule, each naming the variable and the form it expects. An empty list means the values
-    are valid.
+    are valid. C(certbot_ca_bundle) is looked up on the controller, where filters run.
   - Each role's C(preflight) entry point calls it before anything on the host changes. The rules are
     Python (C(plugins/module_utils/_role_rules.py)), each with unit tests; the DKIM selector rule is
     the one the OpenDKIM modules apply.
@@ -26,7 +26,7 @@ options:
   role:
     description: Whose rules.
     type: str
-    choices: [postfix, dovecot, opendkim]
+    choices: [certbot, postfix, dovecot, opendkim]
     required: true
 """
 

@@ -7,11 +7,12 @@ filter before the host is touched. Every message names the variable and the form
 
 from __future__ import annotations
 
+import os
 import re
 
 from ansible_collections.postmaster.mail.plugins.module_utils import _dkim, _names
 from ansible_collections.postmaster.mail.plugins.module_utils._contract import (
-    _is_list, to_json, user_entry_errors,
+    ACME_DIRECTORY_RE, TLS_MODES, _is_list, to_json, user_entry_errors,
 )
 
 # A network as mynetworks takes it: IPv4 with an optional prefix, or [IPv6] with one.
@@ -102,7 +103,58 @@ def opendkim_errors(values):
     return errors
 
 
-RULES = {"postfix": postfix_errors, "dovecot": dovecot_errors, "opendkim": opendkim_errors}
+def _pem_certificates(path):
+    """A file on the controller holding at least one PEM certificate."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as stream:
+            return "-----BEGIN CERTIFICATE-----" in stream.read()
+    except (OSError, TypeError):
+        return False
+
+
+def certbot_errors(values, file_exists=os.path.isfile):
+    errors = []
+    mode = values.get("certbot_mode")
+    if mode not in TLS_MODES:
+        errors.append("certbot_mode: must be acme, selfsigned or files, got %s" % to_json(mode))
+    domains = values.get("certbot_domains")
+    invalid = [name for name in domains if not (isinstance(name, str) and _names.is_domain_name(name))] \
+        if _is_list(domains) else domains
+    if not _is_list(domains) or not domains or invalid:
+        errors.append("certbot_domains: must be a non-empty list of host names such as mail.example.org (no wildcards: "
+                      "HTTP-01 cannot prove them); invalid: %s" % to_json(invalid))
+    email = values.get("certbot_email")
+    if mode == "acme" and not (isinstance(email, str) and _names.is_email_address(email)):
+        errors.append("certbot_email: must be an e-mail address such as postmaster@example.org, got %s" % to_json(email))
+    directory = values.get("certbot_directory")
+    if mode == "acme" and not (isinstance(directory, str) and ACME_DIRECTORY_RE.match(directory)):
+        errors.append("certbot_directory: must be the https:// URL of an ACME directory such as "
+                      "https://acme-v02.api.letsencrypt.org/directory, got %s" % to_json(directory))
+    bundle = values.get("certbot_ca_bundle", "")
+    if bundle and not (isinstance(bundle, str) and file_exists(bundle) and _pem_certificates(bundle)):
+        errors.append("certbot_ca_bundle: must be a PEM file of CA certificates on the controller, or empty; not a PEM "
+                      "file on the controller: %s" % to_json(bundle))
+    cert_src, key_src = values.get("certbot_cert_src"), values.get("certbot_key_src")
+    if mode == "files" and not (_absolute(cert_src) and _absolute(key_src)):
+        errors.append("certbot_cert_src / certbot_key_src: files mode needs both, as absolute paths on the host of the "
+                      "certificate chain and its private key; got %s and %s" % (to_json(cert_src), to_json(key_src)))
+    webroot = values.get("certbot_webroot", "")
+    if webroot and not _absolute(webroot):
+        errors.append("certbot_webroot: must be empty (standalone) or an absolute path, got %s" % to_json(webroot))
+    days = values.get("certbot_renew_before_days")
+    if not 1 <= _int(days) <= 365:
+        errors.append("certbot_renew_before_days: must be between 1 and 365, got %s" % to_json(days))
+    invalid = _invalid(values.get("certbot_expected_addresses", []), _names.is_ip_address)
+    if invalid:
+        errors.append("certbot_expected_addresses: must be a list of IPv4 or IPv6 addresses; invalid: %s" % to_json(invalid))
+    invalid = _invalid(values.get("certbot_dns_resolvers", []), _names.is_resolver)
+    if invalid:
+        errors.append('certbot_dns_resolvers: must be a list of "address" or "address:port" ("[v6]:port"); invalid: %s'
+                      % to_json(invalid))
+    return errors
+
+
+RULES = {"certbot": certbot_errors, "postfix": postfix_errors, "dovecot": dovecot_errors, "opendkim": opendkim_errors}
 
 
 def role_errors(role, values):

@@ -68,3 +68,46 @@ def test_the_selector_rule_is_the_one_of_the_opendkim_modules():
     for selector in ("mail", "mail-ed", "2026.rsa", "a" * 63, "mail_1", "-x", "x-", "a" * 64, ""):
         refused = bool(_role_rules.role_errors("opendkim", dict(OPENDKIM, opendkim_selector=selector)))
         assert refused == (not _dkim.SELECTOR_RE.match(selector)), selector
+
+
+CERTBOT = {"certbot_mode": "acme", "certbot_domains": ["mail.example.org"], "certbot_email": "postmaster@example.org",
+           "certbot_directory": "https://acme-v02.api.letsencrypt.org/directory", "certbot_ca_bundle": "",
+           "certbot_cert_src": "", "certbot_key_src": "", "certbot_webroot": "", "certbot_renew_before_days": 30,
+           "certbot_expected_addresses": ["192.0.2.25", "2001:db8::25"], "certbot_dns_resolvers": ["10.47.25.54:53"]}
+
+
+def test_the_certbot_defaults_are_valid_in_every_mode(tmp_path):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    assert _role_rules.role_errors("certbot", dict(CERTBOT, certbot_ca_bundle=str(bundle))) == []
+    assert _role_rules.role_errors("certbot", dict(CERTBOT, certbot_mode="selfsigned", certbot_email="")) == []
+    assert _role_rules.role_errors("certbot", dict(CERTBOT, certbot_mode="files", certbot_cert_src="/etc/c.pem",
+                                                   certbot_key_src="/etc/k.pem")) == []
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"certbot_mode": "letsencrypt"}, 'certbot_mode: must be acme, selfsigned or files, got "letsencrypt"'),
+    ({"certbot_domains": []}, "certbot_domains: must be a non-empty list of host names such as mail.example.org"),
+    ({"certbot_domains": "mail.example.org"}, 'certbot_domains: must be a non-empty list of host names such as '
+                                              'mail.example.org (no wildcards: HTTP-01 cannot prove them); invalid: "mail.example.org"'),
+    ({"certbot_domains": ["mail.example.org", "*.example.org"]}, 'invalid: ["*.example.org"]'),
+    ({"certbot_email": "postmaster"}, 'certbot_email: must be an e-mail address such as postmaster@example.org, got "postmaster"'),
+    ({"certbot_directory": "http://acme.example/dir"}, "certbot_directory: must be the https:// URL of an ACME directory"),
+    ({"certbot_ca_bundle": "/nonexistent/ca.pem"}, 'certbot_ca_bundle: must be a PEM file of CA certificates on the controller'),
+    ({"certbot_mode": "files", "certbot_cert_src": "c.pem"}, 'certbot_cert_src / certbot_key_src: files mode needs both'),
+    ({"certbot_webroot": "www"}, 'certbot_webroot: must be empty (standalone) or an absolute path, got "www"'),
+    ({"certbot_renew_before_days": 0}, "certbot_renew_before_days: must be between 1 and 365, got 0"),
+    ({"certbot_expected_addresses": ["192.0.2.300"]}, 'certbot_expected_addresses: must be a list of IPv4 or IPv6 addresses; invalid: ["192.0.2.300"]'),
+    ({"certbot_dns_resolvers": ["10.0.0.1:99999"]}, 'certbot_dns_resolvers: must be a list of "address" or "address:port"'),
+])
+def test_each_broken_certbot_rule_names_its_variable(change, message):
+    errors = _role_rules.role_errors("certbot", dict(CERTBOT, **change))
+    assert len(errors) == 1, errors
+    assert message in errors[0]
+
+
+def test_the_acme_directory_rule_is_the_one_of_mail_acme_directory():
+    from ansible_collections.postmaster.mail.plugins.module_utils import _contract
+    for url in ("https://acme.lab.test:14000/dir", "https://acme_host/dir", "http://x/dir", "https://", "https://a b/"):
+        refused = bool(_role_rules.role_errors("certbot", dict(CERTBOT, certbot_directory=url)))
+        assert refused == (not _contract.ACME_DIRECTORY_RE.match(url)), url

@@ -1,0 +1,129 @@
+# Copyright: contributors to postmaster.mail
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The pure part of postmaster.mail.tls_layout: which links the stable certificate paths are, and
+whether the certificate and key of files mode will do. Private to this collection: no stable API."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import re
+import stat
+
+CERT_NAME = "fullchain.pem"
+KEY_NAME = "privkey.pem"
+CURRENT = "current"
+
+
+def stable_links(tls_dir, target):
+    """The three stable links, in the order they are made: "current" to the directory of the
+    certificate in use, then the two paths the services read, into "current"."""
+    return [
+        (os.path.join(tls_dir, CURRENT), target),
+        (os.path.join(tls_dir, CERT_NAME), CURRENT + "/" + CERT_NAME),
+        (os.path.join(tls_dir, KEY_NAME), CURRENT + "/" + KEY_NAME),
+    ]
+
+
+def files_mode_links(files_dir, cert_src, key_src):
+    """The two links of files mode's directory, to your certificate and key."""
+    return [(os.path.join(files_dir, CERT_NAME), cert_src), (os.path.join(files_dir, KEY_NAME), key_src)]
+
+
+def describe_source(st, owner=None, key=False):
+    """What the message of a refused source shows of ``st`` (an os.stat_result of the path itself,
+    links not followed, or None when it does not exist): whether it exists and is a regular file,
+    and for the key its mode and owner."""
+    if st is None:
+        return {"exists": False}
+    found = {"exists": True}
+    if key:
+        found["mode"] = "%04o" % stat.S_IMODE(st.st_mode)
+    found["isreg"] = stat.S_ISREG(st.st_mode)
+    if key:
+        found["pw_name"] = owner
+    return found
+
+
+def sources_problem(cert_src, cert_stat, key_src, key_stat, key_owner, variables):
+    """None when the certificate is a regular file and the key a regular file owned by root with no
+    permission for others; else the message naming ``variables`` (the role's variable names) and
+    what was found. Stats are of the paths themselves (a link is not a regular file)."""
+    good = (cert_stat is not None and stat.S_ISREG(cert_stat.st_mode)
+            and key_stat is not None and stat.S_ISREG(key_stat.st_mode)
+            and key_owner == "root" and stat.S_IMODE(key_stat.st_mode) & 0o007 == 0)
+    if good:
+        return None
+    return ("%s must be regular files on the host, the key owned by root and not accessible to others (e.g. "
+            "root:root 0600); found %s: %s, %s: %s"
+            % (variables, cert_src, json.dumps(describe_source(cert_stat)),
+               key_src, json.dumps(describe_source(key_stat, key_owner, key=True))))
+
+
+def link_state(path):
+    """How ``path`` stands, as a line of a diff: "absent", "link to X", "directory" or "file"."""
+    if os.path.islink(path):
+        return "link to %s" % os.readlink(path)
+    if os.path.isdir(path):
+        return "directory"
+    if os.path.lexists(path):
+        return "file"
+    return "absent"
+
+
+# --- Reading the certificates in place (the same run as the layout: no second module) -----------
+
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+
+    HAS_CRYPTOGRAPHY = True
+    CRYPTOGRAPHY_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - depends on the host
+    HAS_CRYPTOGRAPHY = False
+    CRYPTOGRAPHY_IMPORT_ERROR = exc
+
+
+def _key_type(key):
+    """The public key's type as community.crypto.x509_certificate_info names it."""
+    for kind, name in ((rsa.RSAPublicKey, "RSA"), (ec.EllipticCurvePublicKey, "ECC"),
+                       (ed25519.Ed25519PublicKey, "Ed25519"), (ed448.Ed448PublicKey, "Ed448")):
+        if isinstance(key, kind):
+            return name
+    return "unknown"
+
+
+def _utc(cert, name):
+    value = getattr(cert, name + "_utc", None)
+    if value is None:  # cryptography < 42
+        value = getattr(cert, name).replace(tzinfo=datetime.timezone.utc)
+    return value
+
+
+def certificate_info(pem, now, renew_seconds):
+    """What the role decides from, for the first certificate of ``pem`` (bytes), in the shape of
+    community.crypto.x509_certificate_info's answer: ``subject_alt_name`` (["DNS:name", ...]),
+    ``public_key_type``, ``not_after`` (ASN.1 time), and ``valid_at.renew``: whether it is still
+    valid ``renew_seconds`` after ``now`` (an aware datetime). None when ``pem`` holds no
+    certificate that parses."""
+    try:
+        cert = x509.load_pem_x509_certificate(pem)
+    except ValueError:
+        return None
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        names = ["DNS:" + name for name in san.get_values_for_type(x509.DNSName)]
+    except x509.ExtensionNotFound:
+        names = []
+    not_before, not_after = _utc(cert, "not_valid_before"), _utc(cert, "not_valid_after")
+    then = now + datetime.timedelta(seconds=renew_seconds)
+    return {"subject_alt_name": names, "public_key_type": _key_type(cert.public_key()),
+            "not_after": not_after.strftime("%Y%m%d%H%M%SZ"),
+            "valid_at": {"renew": not_before <= then <= not_after}}
+
+
+def renewal_server(text):
+    """The ACME directory of a certbot renewal configuration (its ``server =`` line), or ''."""
+    found = re.search(r"(?m)^server\s*=\s*(\S+)", text or "")
+    return found.group(1) if found else ""
