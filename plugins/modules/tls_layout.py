@@ -30,7 +30,7 @@ description:
 extends_documentation_fragment:
   - postmaster.mail.units
 requirements:
-  - cryptography (Debian's python3-cryptography) on the managed host when O(certificates) is given
+  - cryptography (Debian's python3-cryptography) on the managed host when one of O(certificates) is there to read
 author:
   - postmaster.mail developers (@postmaster-mail)
 attributes:
@@ -323,9 +323,6 @@ class TlsLayout:
     def read_certificates(self):
         """The certificates of O(certificates) that read, by path (as x509_certificate_info)."""
         paths = self.params["certificates"]
-        if paths and not _tls_layout.HAS_CRYPTOGRAPHY:
-            self.module.fail_json(msg=missing_required_lib("cryptography (Debian: python3-cryptography)"),
-                                  exception=str(_tls_layout.CRYPTOGRAPHY_IMPORT_ERROR))
         now = datetime.datetime.now(datetime.timezone.utc)
         found = {}
         for path in paths:
@@ -334,6 +331,10 @@ class TlsLayout:
                     pem = stream.read()
             except OSError:
                 continue
+            # Only a certificate to read needs the library (check mode on a new host has neither).
+            if not _tls_layout.HAS_CRYPTOGRAPHY:
+                self.module.fail_json(msg=missing_required_lib("cryptography (Debian: python3-cryptography)"),
+                                      exception=str(_tls_layout.CRYPTOGRAPHY_IMPORT_ERROR))
             info = _tls_layout.certificate_info(pem, now, self.params["renew_before_days"] * 86400)
             if info is not None:
                 found[path] = info

@@ -296,3 +296,16 @@ def test_the_acme_directory_of_the_renewal_settings_is_returned(host):
     conf.write_text("# renew_before_expiry = 30 days\nversion = 2.11.0\nserver = https://acme.example/dir\n")
     assert run(args(host, renewal_conf=str(conf)))["renewal_server"] == "https://acme.example/dir"
     assert run(args(host, renewal_conf=str(host / "none.conf")))["renewal_server"] == ""
+
+
+def test_without_the_cryptography_library_only_a_certificate_to_read_is_an_error(host, monkeypatch):
+    """Check mode on a new host: no certificate and no python3-cryptography yet, and no failure."""
+    from ansible_collections.postmaster.mail.plugins.module_utils import _tls_layout
+    monkeypatch.setattr(_tls_layout, "HAS_CRYPTOGRAPHY", False)
+    cert = str(host / "etc" / "tls" / "selfsigned" / "fullchain.pem")
+    assert run(args(host, certificates=[cert]), check_mode=True)["certificates"] == {}
+    make_certificate(cert, ["mail.example.org"], days=90)
+    with patch_module_args(dict(args(host, certificates=[cert]), _ansible_check_mode=True)):
+        with pytest.raises(Failed) as failed:
+            tls_layout.main()
+    assert "cryptography" in failed.value.args[0]["msg"]
