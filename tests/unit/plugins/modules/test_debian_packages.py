@@ -5,19 +5,12 @@ import os
 
 import pytest
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.postmaster.mail.plugins.modules import debian_packages
 
+from .module_call import Exited, Failed, call, patch_exits
+
 INSTALLED = "Package: %s\nStatus: install ok installed\nVersion: 1.0-1\n\n"
-
-
-class Exited(Exception):
-    pass
-
-
-class Failed(Exception):
-    pass
 
 
 class FakeApt:
@@ -52,14 +45,7 @@ def host(tmp_path, monkeypatch):
     status.write_text(INSTALLED % "postfix")
     fake = FakeApt(str(status), str(tmp_path / "policy-rc.d"))
 
-    def exit_json(self, **result):
-        raise Exited(result)
-
-    def fail_json(self, **result):
-        raise Failed(result)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    patch_exits(monkeypatch)
     monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda self, argv, **kw: fake.run_command(argv, **kw))
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, **kw: "/usr/bin/" + name)
     monkeypatch.setattr(debian_packages, "UPDATE_STAMPS", (str(tmp_path / "never-updated"),))
@@ -76,10 +62,7 @@ def args(fake, **overrides):
 
 
 def run(module_args, check_mode=False, diff=False, exception=Exited):
-    with patch_module_args(dict(module_args, _ansible_check_mode=check_mode, _ansible_diff=diff)):
-        with pytest.raises(exception) as raised:
-            debian_packages.main()
-    return raised.value.args[0]
+    return call(debian_packages.main, module_args, check_mode, diff, exception)
 
 
 def test_only_the_missing_packages_are_installed_with_their_answers_and_services_held(host):

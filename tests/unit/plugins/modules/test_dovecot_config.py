@@ -6,21 +6,14 @@ import stat
 
 import pytest
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.postmaster.mail.plugins.module_utils import _dovecot
 from ansible_collections.postmaster.mail.plugins.modules import dovecot_config
 
+from .module_call import Failed, call, patch_exits
+
 PASSWORD = "correct horse battery"
 GIVEN_HASH = "{SHA512-CRYPT}$6$given$hashgivenbytheuser"
-
-
-class Exited(Exception):
-    pass
-
-
-class Failed(Exception):
-    pass
 
 
 class FakeDoveconf:
@@ -40,14 +33,7 @@ class FakeDoveconf:
 def fake(monkeypatch, tmp_path):
     fake = FakeDoveconf()
 
-    def exit_json(self, **result):
-        raise Exited(result)
-
-    def fail_json(self, **result):
-        raise Failed(result)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    patch_exits(monkeypatch)
     monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda self, argv, **kw: fake.run_command(argv))
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, **kw: "/usr/bin/" + name)
     (tmp_path / "moduletmp").mkdir()
@@ -80,17 +66,11 @@ def args(host, **overrides):
 
 
 def run(module_args, check_mode=False, diff=False):
-    with patch_module_args(dict(module_args, _ansible_check_mode=check_mode, _ansible_diff=diff)):
-        with pytest.raises(Exited) as exited:
-            dovecot_config.main()
-    return exited.value.args[0]
+    return call(dovecot_config.main, module_args, check_mode, diff)
 
 
 def fail(module_args):
-    with patch_module_args(module_args):
-        with pytest.raises(Failed) as failed:
-            dovecot_config.main()
-    return failed.value.args[0]
+    return call(dovecot_config.main, module_args, exception=Failed)
 
 
 def snapshot(host):

@@ -5,19 +5,12 @@ import collections
 
 import pytest
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.postmaster.mail.plugins.modules import dovecot_owner
 
+from .module_call import Exited, Failed, call, patch_exits
+
 Account = collections.namedtuple("Account", "pw_name pw_uid pw_gid pw_dir pw_shell")
-
-
-class Exited(Exception):
-    pass
-
-
-class Failed(Exception):
-    pass
 
 
 class FakeSystem:
@@ -49,14 +42,7 @@ class FakeSystem:
 def system(monkeypatch):
     fake = FakeSystem()
 
-    def exit_json(self, **result):
-        raise Exited(result)
-
-    def fail_json(self, **result):
-        raise Failed(result)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    patch_exits(monkeypatch)
     monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda self, argv, **kw: fake.run_command(argv))
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, **kw: "/usr/sbin/" + name)
     monkeypatch.setattr(dovecot_owner.pwd, "getpwnam", fake.getpwnam)
@@ -65,10 +51,7 @@ def system(monkeypatch):
 
 
 def run(module_args, check_mode=False, exception=Exited):
-    with patch_module_args(dict(module_args, _ansible_check_mode=check_mode)):
-        with pytest.raises(exception) as raised:
-            dovecot_owner.main()
-    return raised.value.args[0]
+    return call(dovecot_owner.main, module_args, check_mode, exception=exception)
 
 
 def test_a_new_host_gets_the_account_once_and_no_secret_yet(system, tmp_path):

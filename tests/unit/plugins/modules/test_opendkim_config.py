@@ -8,18 +8,11 @@ import stat
 
 import pytest
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.postmaster.mail.plugins.module_utils import _dkim
 from ansible_collections.postmaster.mail.plugins.modules import opendkim_config
 
-
-class Exited(Exception):
-    pass
-
-
-class Failed(Exception):
-    pass
+from .module_call import Failed, call, patch_exits
 
 
 class FakeTools:
@@ -54,19 +47,12 @@ class FakeTools:
 def fake(monkeypatch):
     fake = FakeTools()
 
-    def exit_json(self, **result):
-        raise Exited(result)
-
-    def fail_json(self, **result):
-        raise Failed(result)
-
     def get_bin_path(self, name, required=False, **_kwargs):
         if name == "opendkim" and not fake.installed:
             return None
         return "/usr/sbin/" + name
 
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    patch_exits(monkeypatch)
     monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda self, argv, **kw: fake.run_command(argv))
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", get_bin_path)
     monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, warning: fake.warnings.append(warning))
@@ -109,18 +95,11 @@ def args(host, ed25519=True, **overrides):
 
 
 def run(module_args, check_mode=False, diff=False):
-    module_args = dict(module_args, _ansible_check_mode=check_mode, _ansible_diff=diff)
-    with patch_module_args(module_args):
-        with pytest.raises(Exited) as exited:
-            opendkim_config.main()
-    return exited.value.args[0]
+    return call(opendkim_config.main, module_args, check_mode, diff)
 
 
 def fail(module_args):
-    with patch_module_args(module_args):
-        with pytest.raises(Failed) as failed:
-            opendkim_config.main()
-    return failed.value.args[0]
+    return call(opendkim_config.main, module_args, exception=Failed)
 
 
 def snapshot(host):

@@ -7,17 +7,10 @@ import time
 
 import pytest
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.postmaster.mail.plugins.modules import postfix_config
 
-
-class Exited(Exception):
-    pass
-
-
-class Failed(Exception):
-    pass
+from .module_call import Failed, call, patch_exits
 
 
 class FakePostfix:
@@ -48,14 +41,7 @@ class FakePostfix:
 def fake(monkeypatch):
     fake = FakePostfix()
 
-    def exit_json(self, **result):
-        raise Exited(result)
-
-    def fail_json(self, **result):
-        raise Failed(result)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    patch_exits(monkeypatch)
 
     def run_command(self, argv, **kwargs):
         return fake.run_command(self, argv, **kwargs)
@@ -86,18 +72,11 @@ def args(host, **overrides):
 
 
 def run(module_args, check_mode=False, diff=False):
-    module_args = dict(module_args, _ansible_check_mode=check_mode, _ansible_diff=diff)
-    with patch_module_args(module_args):
-        with pytest.raises(Exited) as exited:
-            postfix_config.main()
-    return exited.value.args[0]
+    return call(postfix_config.main, module_args, check_mode, diff)
 
 
 def fail(module_args):
-    with patch_module_args(module_args):
-        with pytest.raises(Failed) as failed:
-            postfix_config.main()
-    return failed.value.args[0]
+    return call(postfix_config.main, module_args, exception=Failed)
 
 
 def snapshot(host):

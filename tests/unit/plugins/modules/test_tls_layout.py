@@ -5,34 +5,20 @@ import os
 import stat
 
 import pytest
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.postmaster.mail.plugins.modules import tls_layout
+
+from .module_call import Failed, call, patch_exits
 
 SCRIPT = "#!/bin/sh\nexit 0\n"
 DROPIN = "[Service]\nEnvironment=REQUESTS_CA_BUNDLE=/x\n"
 BUNDLE = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 
 
-class Exited(Exception):
-    pass
-
-
-class Failed(Exception):
-    pass
-
-
 @pytest.fixture(autouse=True)
 def fake(monkeypatch):
-    def exit_json(self, **result):
-        raise Exited(result)
 
-    def fail_json(self, **result):
-        raise Failed(result)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    patch_exits(monkeypatch)
 
 
 @pytest.fixture
@@ -58,17 +44,11 @@ def args(host, **overrides):
 
 
 def run(module_args, check_mode=False, diff=False):
-    with patch_module_args(dict(module_args, _ansible_check_mode=check_mode, _ansible_diff=diff)):
-        with pytest.raises(Exited) as exited:
-            tls_layout.main()
-    return exited.value.args[0]
+    return call(tls_layout.main, module_args, check_mode, diff)
 
 
 def fail(module_args):
-    with patch_module_args(module_args):
-        with pytest.raises(Failed) as failed:
-            tls_layout.main()
-    return failed.value.args[0]
+    return call(tls_layout.main, module_args, exception=Failed)
 
 
 def snapshot(host):
@@ -305,7 +285,5 @@ def test_without_the_cryptography_library_only_a_certificate_to_read_is_an_error
     cert = str(host / "etc" / "tls" / "selfsigned" / "fullchain.pem")
     assert run(args(host, certificates=[cert]), check_mode=True)["certificates"] == {}
     make_certificate(cert, ["mail.example.org"], days=90)
-    with patch_module_args(dict(args(host, certificates=[cert]), _ansible_check_mode=True)):
-        with pytest.raises(Failed) as failed:
-            tls_layout.main()
-    assert "cryptography" in failed.value.args[0]["msg"]
+    failed = call(tls_layout.main, args(host, certificates=[cert]), check_mode=True, exception=Failed)
+    assert "cryptography" in failed["msg"]
