@@ -5,6 +5,8 @@ the given packages are installed, and in which version. Pure functions."""
 
 from __future__ import annotations
 
+import re
+
 STATUS_PATH = "/var/lib/dpkg/status"
 
 
@@ -60,6 +62,30 @@ def debconf_selections(package, answers):
             raise ValueError("debconf answer %s: a value is one line" % answer["question"])
         lines.append("%s %s %s %s" % (package, answer["question"], answer["vtype"], value))
     return "".join(line + "\n" for line in lines)
+
+
+def lists_updated_at(entries):
+    """When apt's package lists were last fetched, from ``entries`` ((file name, mtime) pairs of
+    /var/lib/apt/lists): the newest package index (``*_Packages``, compressed or not), or None
+    when there is none. The directory's own mtime says nothing: an image that deleted its lists
+    when it was built has a new directory and nothing to install from."""
+    times = [mtime for name, mtime in entries if _PACKAGES_INDEX_RE.search(name)]
+    return max(times) if times else None
+
+
+_PACKAGES_INDEX_RE = re.compile(r"_Packages(\.[a-z0-9]+)?$")
+
+
+def fetch_problems(output):
+    """What apt-get update could not fetch (its W:/E: lines, once each), joined for a message;
+    empty when it fetched everything. apt-get exits 0 when a mirror cannot be reached."""
+    seen = []
+    for line in output.splitlines():
+        line = line.strip()
+        if line.startswith(("W: Failed to fetch", "E: Failed to fetch", "W: Some index files", "E: Some index files")):
+            if line not in seen:
+                seen.append(line)
+    return " / ".join(seen)
 
 
 def cache_is_fresh(updated_at, now, valid_seconds):

@@ -70,7 +70,7 @@ options:
     type: bool
     default: true
   cache_valid_time:
-    description: Fetch apt's package lists first when they are older than this many seconds (0 always fetches).
+    description: Fetch apt's package lists first when the newest package index in C(/var/lib/apt/lists) is older than this many seconds, or there is none (0 always fetches).
     type: int
     default: 3600
   status_path:
@@ -122,13 +122,14 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.postmaster.mail.plugins.module_utils import _dpkg
 
 APT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "APT_LISTCHANGES_FRONTEND": "none", "LC_ALL": "C.UTF-8"}
-UPDATE_STAMPS = ("/var/lib/apt/periodic/update-success-stamp", "/var/lib/apt/lists")
+LISTS_DIR = "/var/lib/apt/lists"
 
 
 class DebianPackages:
     def __init__(self, module):
         self.module = module
         self.params = module.params
+        self.update_problems = ""
 
     def status(self):
         try:
@@ -177,8 +178,10 @@ class DebianPackages:
             if hold:
                 os.unlink(policy_rc)
         if rc != 0:
-            self.module.fail_json(msg="apt-get install of %s failed (exit %d): %s"
-                                  % (", ".join(missing), rc, last_lines(err or out)), cmd=argv, rc=rc,
+            # apt-get update exits 0 when a mirror cannot be reached; say so, it is the cause.
+            fetch = "; before it, apt-get update could not fetch: %s" % self.update_problems if self.update_problems else ""
+            self.module.fail_json(msg="apt-get install of %s failed (exit %d): %s%s"
+                                  % (", ".join(missing), rc, last_lines(err or out), fetch), cmd=argv, rc=rc,
                                   stdout=out, stderr=err)
 
     def preseed(self, missing):
@@ -200,13 +203,13 @@ class DebianPackages:
                                   % (", ".join(sorted(by_package)), err.strip() or "exit %d" % rc))
 
     def update_cache(self):
-        updated_at = None
-        for path in UPDATE_STAMPS:
-            try:
-                updated_at = os.stat(path).st_mtime
-                break
-            except FileNotFoundError:
-                continue
+        entries = []
+        try:
+            with os.scandir(LISTS_DIR) as found:
+                entries = [(entry.name, entry.stat().st_mtime) for entry in found if entry.is_file()]
+        except FileNotFoundError:
+            pass
+        updated_at = _dpkg.lists_updated_at(entries)
         if _dpkg.cache_is_fresh(updated_at, time.time(), self.params["cache_valid_time"]):
             return False
         apt_get = self.module.get_bin_path("apt-get", required=True)
@@ -215,6 +218,7 @@ class DebianPackages:
         if rc != 0:
             self.module.fail_json(msg="apt-get update failed (exit %d): %s" % (rc, last_lines(err or out)),
                                   cmd=argv, rc=rc, stdout=out, stderr=err)
+        self.update_problems = _dpkg.fetch_problems(out + "\n" + err)
         return True
 
 

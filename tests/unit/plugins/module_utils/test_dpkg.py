@@ -77,6 +77,28 @@ def test_the_package_lists_are_fetched_again_when_old_or_never_fetched():
     assert not _dpkg.cache_is_fresh(1000.0, 1000.0, 0)
 
 
+def test_the_lists_age_is_the_newest_package_index_never_the_directory():
+    entries = [("lock", 5000.0), ("deb.debian.org_debian_dists_trixie_InRelease", 4000.0),
+               ("deb.debian.org_debian_dists_trixie_main_binary-amd64_Packages.lz4", 3000.0),
+               ("security.debian.org_debian-security_dists_trixie-security_main_binary-amd64_Packages", 3500.0),
+               ("partial", 6000.0)]
+    assert _dpkg.lists_updated_at(entries) == 3500.0
+    # An image that deleted its lists: only the lock and Release files are left, nothing to install from.
+    assert _dpkg.lists_updated_at([("lock", 5000.0), ("x_dists_y_InRelease", 5000.0)]) is None
+    assert _dpkg.lists_updated_at([]) is None
+    assert _dpkg.lists_updated_at([("x_main_i18n_Translation-en", 1.0), ("x_Packages.diff_Index", 1.0)]) is None
+
+
+def test_what_apt_get_update_could_not_fetch_is_said():
+    out = ("Hit:1 http://deb.debian.org/debian trixie InRelease\n"
+           "W: Failed to fetch http://deb.debian.org/debian/dists/trixie/InRelease  Temporary failure resolving 'deb.debian.org'\n"
+           "W: Some index files failed to download. They have been ignored, or old ones used instead.\n")
+    assert _dpkg.fetch_problems(out) == (
+        "W: Failed to fetch http://deb.debian.org/debian/dists/trixie/InRelease  Temporary failure resolving "
+        "'deb.debian.org' / W: Some index files failed to download. They have been ignored, or old ones used instead.")
+    assert _dpkg.fetch_problems("Hit:1 http://deb.debian.org/debian trixie InRelease\nReading package lists...\n") == ""
+
+
 def test_one_transaction_without_recommends_keeping_edited_configuration_files():
     argv = _dpkg.install_argv("/usr/bin/apt-get", ["postfix", "dovecot-core"])
     assert argv[:4] == ["/usr/bin/apt-get", "install", "--yes", "--no-install-recommends"]

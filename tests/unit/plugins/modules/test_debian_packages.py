@@ -23,6 +23,7 @@ class FakeApt:
         self.stdin = []
         self.policy_during_install = None
         self.install_rc = 0
+        self.update_out = ""
 
     def run_command(self, argv, data=None, **_kwargs):
         tool = os.path.basename(argv[0])
@@ -36,6 +37,8 @@ class FakeApt:
             with open(self.status, "a") as stream:
                 for name in argv[argv.index("DPkg::Lock::Timeout=120") + 1:]:
                     stream.write(INSTALLED % name)
+        if tool == "apt-get" and argv[1] == "update":
+            return 0, self.update_out, ""
         return 0, "", ""
 
 
@@ -48,7 +51,7 @@ def host(tmp_path, monkeypatch):
     patch_exits(monkeypatch)
     monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda self, argv, **kw: fake.run_command(argv, **kw))
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, **kw: "/usr/bin/" + name)
-    monkeypatch.setattr(debian_packages, "UPDATE_STAMPS", (str(tmp_path / "never-updated"),))
+    monkeypatch.setattr(debian_packages, "LISTS_DIR", str(tmp_path / "lists"))
     return fake
 
 
@@ -77,6 +80,19 @@ def test_only_the_missing_packages_are_installed_with_their_answers_and_services
     assert result["versions"] == {"postfix": "1.0-1", "dovecot-core": "1.0-1"}
 
 
+def test_recent_package_lists_are_not_fetched_again_and_deleted_ones_are(host, tmp_path):
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    (lists / "lock").write_text("")  # a fresh directory whose lists an image deleted
+    assert run(args(host))["cache_updated"] is True
+    (lists / "deb.debian.org_debian_dists_trixie_main_binary-amd64_Packages.lz4").write_text("")
+    host.commands.clear()
+    with open(host.status, "w") as stream:
+        stream.write(INSTALLED % "postfix")
+    result = run(args(host))
+    assert (result["cache_updated"], host.commands) == (False, ["debconf-set-selections", "apt-get install"])
+
+
 def test_a_rerun_reads_the_status_file_and_runs_nothing(host):
     run(args(host))
     host.commands.clear()
@@ -98,6 +114,15 @@ def test_a_failed_transaction_says_why_and_removes_policy_rc(host):
     assert "apt-get install of dovecot-core failed (exit 100)" in failed["msg"]
     assert "Unable to locate package" in failed["msg"]
     assert not os.path.exists(host.policy_rc)
+
+
+def test_a_mirror_that_cannot_be_reached_is_named_as_the_cause(host):
+    host.install_rc = 100
+    host.update_out = ("W: Failed to fetch http://deb.debian.org/debian/dists/trixie/InRelease  "
+                       "Temporary failure resolving 'deb.debian.org'\n")
+    failed = run(args(host), exception=Failed)
+    assert "apt-get update could not fetch: W: Failed to fetch http://deb.debian.org" in failed["msg"]
+    assert "Temporary failure resolving 'deb.debian.org'" in failed["msg"]
 
 
 def test_a_policy_rc_of_the_host_is_left_alone(host):
