@@ -70,7 +70,9 @@ options:
     type: bool
     default: true
   cache_valid_time:
-    description: Fetch apt's package lists first when the newest package index in C(/var/lib/apt/lists) is older than this many seconds, or there is none (0 always fetches).
+    description:
+      - Fetch apt's package lists first when the newest package index in C(/var/lib/apt/lists) is
+        older than this many seconds, or there is none (0 always fetches).
     type: int
     default: 3600
   status_path:
