@@ -36,3 +36,28 @@ def unit_states(module, units):
     _rc, active_out, _err = module.run_command([systemctl, "is-active"] + list(units))
     _rc, enabled_out, _err = module.run_command([systemctl, "is-enabled"] + list(units))
     return parse_states(units, active_out, enabled_out)
+
+
+def needs_daemon_reload(units, show_out):
+    """The units of ``units`` systemd must read again before they start, from the output of
+    ``systemctl show --property=NeedDaemonReload,LoadState <units>`` (one block per unit, in
+    order, blank lines between): a unit file changed since systemd read it, or one it has not
+    read at all (a unit the caller just wrote)."""
+    blocks = show_out.strip().split("\n\n") if show_out.strip() else []
+    stale = []
+    for index, unit in enumerate(units):
+        if index >= len(blocks):
+            stale.append(unit)  # systemd said nothing of it
+            continue
+        props = dict(line.split("=", 1) for line in blocks[index].splitlines() if "=" in line)
+        if props.get("NeedDaemonReload") == "yes" or props.get("LoadState") == "not-found":
+            stale.append(unit)
+    return stale
+
+
+def start_plan(states):
+    """What ``systemctl enable --now`` must do for units in ``states`` (as parse_states gives):
+    ``(to_start, to_enable)``, in the units' order. A unit already active and enabled needs nothing."""
+    to_start = [unit for unit, state in states.items() if not state["active"]]
+    to_enable = [unit for unit, state in states.items() if not state["enabled"]]
+    return to_start, to_enable

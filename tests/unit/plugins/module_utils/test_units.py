@@ -42,3 +42,20 @@ def test_no_units_no_call_and_no_systemctl_nothing_ready():
     module = FakeModule()
     assert _units.unit_states(module, []) == {} and module.commands == []
     assert _units.unit_states(FakeModule(systemctl=None), ["a.service"])["a.service"]["ready"] is False
+
+
+def test_systemd_reads_again_a_changed_unit_file_or_one_it_never_read():
+    out = ("LoadState=loaded\nNeedDaemonReload=no\n\n"
+           "LoadState=loaded\nNeedDaemonReload=yes\n\n"
+           "LoadState=not-found\nNeedDaemonReload=no\n")
+    assert _units.needs_daemon_reload(["postfix.service", "opendkim.service", "opendkim-ed25519.service"], out) == [
+        "opendkim.service", "opendkim-ed25519.service"]
+    assert _units.needs_daemon_reload(["postfix.service"], "LoadState=loaded\nNeedDaemonReload=no\n") == []
+    # systemctl said nothing of a unit: read again rather than start a stale one.
+    assert _units.needs_daemon_reload(["a.service"], "") == ["a.service"]
+
+
+def test_the_start_plan_leaves_a_ready_unit_alone():
+    states = _units.parse_states(["postfix.service", "dovecot.service", "opendkim.service"],
+                                 "active\ninactive\nactive\n", "enabled\nenabled\ndisabled\n")
+    assert _units.start_plan(states) == (["dovecot.service"], ["opendkim.service"])
