@@ -76,7 +76,9 @@ def link_state(path):
 
 try:
     from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+    from cryptography.x509.oid import NameOID
 
     HAS_CRYPTOGRAPHY = True
     CRYPTOGRAPHY_IMPORT_ERROR = None
@@ -121,6 +123,57 @@ def certificate_info(pem, now, renew_seconds):
     return {"subject_alt_name": names, "public_key_type": _key_type(cert.public_key()),
             "not_after": not_after.strftime("%Y%m%d%H%M%SZ"),
             "valid_at": {"renew": not_before <= then <= not_after}}
+
+
+# --- The self-signed pair (the certificate in place until another one is; "selfsigned" mode) ----
+
+# The key types the role names (certbot_key_type), as certificate_info names them.
+KEY_TYPES = {"rsa": "RSA", "ecdsa": "ECC"}
+
+
+def _dns_names(info):
+    return sorted(set(name[4:].lower() for name in info.get("subject_alt_name", []) if name.startswith("DNS:")))
+
+
+def selfsigned_due(info, key_present, names, key_type):
+    """Why the self-signed pair must be made (again), or '' when the one in place will do.
+    ``info`` is certificate_info's answer for its certificate (None: missing or unreadable),
+    ``names`` the DNS names it must carry (any order and case), ``key_type`` rsa or ecdsa."""
+    if info is None:
+        return "there is no readable certificate"
+    if not key_present:
+        return "its key is missing"
+    wanted = sorted(set(name.lower() for name in names))
+    if _dns_names(info) != wanted:
+        return "it is for %s, not %s" % (", ".join(_dns_names(info)) or "no name", ", ".join(wanted))
+    if info.get("public_key_type") != KEY_TYPES[key_type]:
+        return "its key is %s, not %s" % (info.get("public_key_type"), KEY_TYPES[key_type])
+    if not info.get("valid_at", {}).get("renew", False):
+        return "it expires at %s, within the renewal window" % info.get("not_after")
+    return ""
+
+
+def selfsigned_pair(common_name, names, key_type, days, now):
+    """A new key (RSA 2048 or ECDSA P-256) and a certificate it signs itself (SHA-256) for
+    ``common_name`` and the DNS names ``names``, valid from a minute before ``now`` (an aware
+    datetime) for ``days`` days: ``(key_pem, cert_pem)``, PEM text."""
+    if key_type == "rsa":
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    else:
+        key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    cert = (x509.CertificateBuilder()
+            .subject_name(subject).issuer_name(subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=1))
+            .not_valid_after(now + datetime.timedelta(days=days))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name) for name in names]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode("ascii")
+    return key_pem, cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
 
 
 def renewal_server(text):

@@ -9,8 +9,8 @@ module: tls_layout
 short_description: The stable paths of the mail certificate and what renewals need, in one transaction
 version_added: 0.2.0
 description:
-  - Lays out, in one run on the host, everything the C(postmaster.mail.certbot) role's setup owns
-    except making certificates (left to C(community.crypto)), and reads the certificates in
+  - Lays out, in one run on the host, everything the C(postmaster.mail.certbot) role's setup owns,
+    makes the self-signed certificate when it is due (O(selfsigned)), and reads the certificates in
     place on the way, as M(community.crypto.x509_certificate_info) would (RV(certificates)), so a
     rerun with nothing to do is this one module run.
   - Makes O(directories) (C(root:root 0755), missing parents too).
@@ -24,13 +24,18 @@ description:
     dangle, their targets may be made later.
   - Writes the reload script (C(root:root 0755)), links O(deploy_hook) to it, and writes or
     removes the CA bundle and the systemd drop-in (C(root:root 0644)), each atomically.
+  - With O(selfsigned), makes a new key and a certificate it signs itself in O(selfsigned.dir)
+    when the one there is missing or unreadable, its key is missing, it is for other names or
+    another key type, or it is not valid O(renew_before_days) days from now. The key is written
+    first (C(root:root 0600)), then the certificate (C(root:root 0644)), each atomically; the key
+    never appears in the result or a diff.
   - Owner, group and mode are set also on files and directories whose content is right.
   - Reloading the services and C(systemctl daemon-reload) are left to the caller; RV(consumers_reload)
     and RV(systemd_reload) say which is needed.
 extends_documentation_fragment:
   - postmaster.mail.units
 requirements:
-  - cryptography (Debian's python3-cryptography) on the managed host when one of O(certificates) is there to read
+  - cryptography (Debian's python3-cryptography) on the managed host when one of O(certificates) is there to read, or O(selfsigned) is given
 author:
   - postmaster.mail developers (@postmaster-mail)
 attributes:
@@ -41,7 +46,7 @@ attributes:
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: full
-    details: One diff per changed file (its text), link (its target) or directory.
+    details: One diff per changed file (its text), link (its target) or directory; for a new self-signed pair, its names and why (never the key).
   idempotent:
     description: When run twice in a row with the same arguments, the second run reports no change.
     support: full
@@ -76,6 +81,34 @@ options:
     type: list
     elements: path
     default: []
+  selfsigned:
+    description:
+      - The self-signed pair to keep in place, C(fullchain.pem) and C(privkey.pem) in O(selfsigned.dir).
+        Its certificate is read like those of O(certificates) and returned in RV(certificates).
+    type: dict
+    suboptions:
+      dir:
+        description: Its directory (among O(directories), or made beforehand).
+        type: path
+        required: true
+      common_name:
+        description: The certificate's subject CN.
+        type: str
+        required: true
+      names:
+        description: The DNS names it carries (subjectAltName), compared without regard to order or case.
+        type: list
+        elements: str
+        required: true
+      key_type:
+        description: RSA 2048 or ECDSA P-256.
+        type: str
+        choices: [rsa, ecdsa]
+        default: rsa
+      days:
+        description: How long a new certificate is valid.
+        type: int
+        default: 3650
   renew_before_days:
     description: RV(certificates) says of each whether it is still valid this many days from now (C(valid_at.renew)).
     type: int
@@ -161,7 +194,7 @@ certificates:
       not_after: "20361202101010Z"
       valid_at: {renew: true}
 read:
-  description: The paths of O(certificates), read or not (the caller knows what it need not read again).
+  description: The paths of O(certificates) and of the O(selfsigned) certificate, read or not (the caller knows what it need not read again).
   returned: always
   type: list
   elements: str
@@ -169,6 +202,11 @@ target:
   description: Where C(<tls_dir>/current) points (or would, in check mode).
   returned: always
   type: str
+selfsigned:
+  description: Whether the self-signed pair was made (or would be, in check mode), and why.
+  returned: when O(selfsigned) is given
+  type: dict
+  sample: {made: true, due: there is no readable certificate}
 renewal_server:
   description: The C(server) of O(renewal_conf); empty when it has none or is not there.
   returned: when O(renewal_conf) is given
@@ -322,7 +360,10 @@ class TlsLayout:
 
     def read_certificates(self):
         """The certificates of O(certificates) that read, by path (as x509_certificate_info)."""
-        paths = self.params["certificates"]
+        paths = list(self.params["certificates"])
+        if self.params["selfsigned"] and self.selfsigned_cert not in paths:
+            paths.append(self.selfsigned_cert)
+        self.read_paths = paths
         now = datetime.datetime.now(datetime.timezone.utc)
         found = {}
         for path in paths:
@@ -332,13 +373,47 @@ class TlsLayout:
             except OSError:
                 continue
             # Only a certificate to read needs the library (check mode on a new host has neither).
-            if not _tls_layout.HAS_CRYPTOGRAPHY:
-                self.module.fail_json(msg=missing_required_lib("cryptography (Debian: python3-cryptography)"),
-                                      exception=str(_tls_layout.CRYPTOGRAPHY_IMPORT_ERROR))
+            self.need_cryptography()
             info = _tls_layout.certificate_info(pem, now, self.params["renew_before_days"] * 86400)
             if info is not None:
                 found[path] = info
         return found
+
+    def need_cryptography(self):
+        if not _tls_layout.HAS_CRYPTOGRAPHY:
+            self.module.fail_json(msg=missing_required_lib("cryptography (Debian: python3-cryptography)"),
+                                  exception=str(_tls_layout.CRYPTOGRAPHY_IMPORT_ERROR))
+
+    @property
+    def selfsigned_cert(self):
+        return os.path.join(self.params["selfsigned"]["dir"], _tls_layout.CERT_NAME)
+
+    def selfsigned(self, certificates):
+        """Make the self-signed pair when it is due; ``certificates`` then holds the new one's read.
+        Returns RV(selfsigned)."""
+        spec = self.params["selfsigned"]
+        cert_path, key_path = self.selfsigned_cert, os.path.join(spec["dir"], _tls_layout.KEY_NAME)
+        due = _tls_layout.selfsigned_due(certificates.get(cert_path), os.path.isfile(key_path), spec["names"], spec["key_type"])
+        if not due:
+            self.attributes(key_path, "0600", False)
+            self.attributes(cert_path, "0644", False)
+            return {"made": False, "due": ""}
+        self.files.extend([key_path, cert_path])
+        summary = "self-signed certificate for %s (%s key, %d days), made because %s\n" % (
+            ", ".join(spec["names"]), spec["key_type"], spec["days"], due)
+        self.diff.append({"before": "", "after": summary, "before_header": cert_path, "after_header": "%s and %s" % (cert_path, key_path)})
+        if self.check_mode:
+            return {"made": True, "due": due}
+        self.need_cryptography()
+        now = datetime.datetime.now(datetime.timezone.utc)
+        key_pem, cert_pem = _tls_layout.selfsigned_pair(spec["common_name"], spec["names"], spec["key_type"], spec["days"], now)
+        # The key first: a certificate never names a key that is not there yet.
+        _files.write_atomically(self.module, key_path, key_pem, 0o600, prefix=PREFIX)
+        self.attributes(key_path, "0600", True)
+        _files.write_atomically(self.module, cert_path, cert_pem, 0o644, prefix=PREFIX)
+        self.attributes(cert_path, "0644", True)
+        certificates[cert_path] = _tls_layout.certificate_info(cert_pem.encode("ascii"), now, self.params["renew_before_days"] * 86400)
+        return {"made": True, "due": due}
 
     def run(self):
         params = self.params
@@ -353,8 +428,9 @@ class TlsLayout:
             directories.append(files_mode["dir"])
         for path in directories:
             self.directory(path)
+        selfsigned = self.selfsigned(certificates) if params["selfsigned"] else None
 
-        consumers = False
+        consumers = bool(selfsigned and selfsigned["made"])
         if files_mode:
             for path, link_target in _tls_layout.files_mode_links(files_mode["dir"], files_mode["cert_src"], files_mode["key_src"]):
                 consumers = self.link(path, link_target) or consumers
@@ -370,7 +446,9 @@ class TlsLayout:
 
         result = {"changed": bool(self.files), "files": self.files, "consumers_reload": consumers, "systemd_reload": systemd,
                   "units": _units.unit_states(self.module, self.params["units"]),
-                  "certificates": certificates, "read": list(params["certificates"]), "target": target}
+                  "certificates": certificates, "read": self.read_paths, "target": target}
+        if selfsigned is not None:
+            result["selfsigned"] = selfsigned
         if params["renewal_conf"]:
             result["renewal_server"] = _tls_layout.renewal_server(_files.read_text(params["renewal_conf"]))
         if self.module._diff and self.diff:
@@ -399,6 +477,13 @@ def main():
                 certificate=dict(type="path", required=True),
             )),
             certificates=dict(type="list", elements="path", default=[]),
+            selfsigned=dict(type="dict", options=dict(
+                dir=dict(type="path", required=True),
+                common_name=dict(type="str", required=True),
+                names=dict(type="list", elements="str", required=True),
+                key_type=dict(type="str", choices=["rsa", "ecdsa"], default="rsa"),
+                days=dict(type="int", default=3650),
+            )),
             renew_before_days=dict(type="int", default=30),
             renewal_conf=dict(type="path"),
             files_mode=dict(type="dict", options=dict(

@@ -76,3 +76,52 @@ def test_link_state(tmp_path):
     os.rmdir(path)
     open(path, "w").close()
     assert _tls_layout.link_state(path) == "file"
+
+
+# --- The self-signed pair ------------------------------------------------------------------------
+
+import datetime  # noqa: E402
+
+from cryptography import x509  # noqa: E402
+from cryptography.hazmat.primitives import serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa  # noqa: E402
+
+NOW = datetime.datetime(2026, 12, 4, 12, 0, tzinfo=datetime.timezone.utc)
+GOOD = {"subject_alt_name": ["DNS:mail.example.org", "DNS:IMAP.example.org"], "public_key_type": "RSA",
+        "not_after": "20361202120000Z", "valid_at": {"renew": True}}
+
+
+def test_the_self_signed_pair_in_place_will_do_or_says_why_not():
+    names = ["mail.example.org", "imap.example.org"]
+    assert _tls_layout.selfsigned_due(GOOD, True, list(reversed(names)), "rsa") == ""  # order and case do not matter
+    assert _tls_layout.selfsigned_due(None, True, names, "rsa") == "there is no readable certificate"
+    assert _tls_layout.selfsigned_due(GOOD, False, names, "rsa") == "its key is missing"
+    assert _tls_layout.selfsigned_due(GOOD, True, names + ["smtp.example.org"], "rsa") == (
+        "it is for imap.example.org, mail.example.org, not imap.example.org, mail.example.org, smtp.example.org")
+    assert _tls_layout.selfsigned_due(GOOD, True, names, "ecdsa") == "its key is RSA, not ECC"
+    expiring = dict(GOOD, valid_at={"renew": False})
+    assert _tls_layout.selfsigned_due(expiring, True, names, "rsa") == (
+        "it expires at 20361202120000Z, within the renewal window")
+
+
+def test_a_new_pair_is_what_was_asked_and_the_key_signs_the_certificate():
+    for key_type, key_class, info_type in (("rsa", rsa.RSAPrivateKey, "RSA"), ("ecdsa", ec.EllipticCurvePrivateKey, "ECC")):
+        key_pem, cert_pem = _tls_layout.selfsigned_pair("mail.example.org", ["mail.example.org", "imap.example.org"],
+                                                        key_type, 3650, NOW)
+        key = serialization.load_pem_private_key(key_pem.encode(), password=None)
+        cert = x509.load_pem_x509_certificate(cert_pem.encode())
+        assert isinstance(key, key_class)
+        assert cert.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo) == \
+            key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        # Self-signed: the certificate's own key verifies its signature.
+        if key_type == "rsa":
+            cert.public_key().verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), cert.signature_hash_algorithm)
+        else:
+            cert.public_key().verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
+        assert cert.signature_hash_algorithm.name == "sha256" and cert.issuer == cert.subject
+        assert cert.subject.rfc4514_string() == "CN=mail.example.org"
+        info = _tls_layout.certificate_info(cert_pem.encode(), NOW, 30 * 86400)
+        assert (info["public_key_type"], info["valid_at"]) == (info_type, {"renew": True})
+        assert info["subject_alt_name"] == ["DNS:mail.example.org", "DNS:imap.example.org"]
+        assert info["not_after"] == "20361201120000Z"  # 3650 days (two leap days in between)
+        assert _tls_layout.selfsigned_due(info, True, ["imap.example.org", "mail.example.org"], key_type) == ""

@@ -1,6 +1,7 @@
 """The transaction of postmaster.mail.tls_layout, against a temporary directory (the tests run as
 root, so root:root is what they get)."""
 
+import json
 import os
 import stat
 
@@ -287,3 +288,66 @@ def test_without_the_cryptography_library_only_a_certificate_to_read_is_an_error
     make_certificate(cert, ["mail.example.org"], days=90)
     failed = call(tls_layout.main, args(host, certificates=[cert]), check_mode=True, exception=Failed)
     assert "cryptography" in failed["msg"]
+
+
+SELFSIGNED = {"common_name": "mail.example.org", "names": ["mail.example.org", "imap.example.org"], "key_type": "rsa"}
+
+
+def selfsigned_args(host, **spec):
+    return args(host, selfsigned=dict(SELFSIGNED, dir=str(host / "etc" / "tls" / "selfsigned"), **spec))
+
+
+def test_the_self_signed_pair_is_made_once_key_first_and_never_shown(host):
+    d = host / "etc" / "tls" / "selfsigned"
+    result = run(selfsigned_args(host), diff=True)
+    key, cert = str(d / "privkey.pem"), str(d / "fullchain.pem")
+    assert (result["selfsigned"], result["consumers_reload"]) == ({"made": True, "due": "there is no readable certificate"}, True)
+    assert stat.S_IMODE(os.stat(key).st_mode) == 0o600 and stat.S_IMODE(os.stat(cert).st_mode) == 0o644
+    assert (os.stat(key).st_uid, os.stat(key).st_gid) == (0, 0)
+    key_text = open(key).read()
+    assert "PRIVATE KEY" in key_text and key_text.split("\n")[1] not in json.dumps(result)
+    info = result["certificates"][cert]
+    assert (info["public_key_type"], info["valid_at"]) == ("RSA", {"renew": True}) and cert in result["read"]
+    again = run(selfsigned_args(host))
+    assert (again["changed"], again["selfsigned"], again["consumers_reload"]) == (False, {"made": False, "due": ""}, False)
+    assert open(key).read() == key_text
+
+
+def test_a_new_name_a_new_key_type_or_a_lost_key_makes_it_again(host):
+    d = host / "etc" / "tls" / "selfsigned"
+    run(selfsigned_args(host))
+    first = (d / "privkey.pem").read_text()
+    more = run(selfsigned_args(host, names=SELFSIGNED["names"] + ["smtp.example.org"]))
+    assert more["selfsigned"]["made"] and more["selfsigned"]["due"].startswith("it is for imap.example.org, mail.example.org, not")
+    assert (d / "privkey.pem").read_text() != first
+    ecdsa = run(selfsigned_args(host, key_type="ecdsa", names=SELFSIGNED["names"] + ["smtp.example.org"]))
+    assert ecdsa["selfsigned"]["due"] == "its key is RSA, not ECC"
+    assert ecdsa["certificates"][str(d / "fullchain.pem")]["public_key_type"] == "ECC"
+    (d / "privkey.pem").unlink()
+    assert run(selfsigned_args(host, key_type="ecdsa", names=SELFSIGNED["names"] + ["smtp.example.org"]))["selfsigned"]["due"] == (
+        "its key is missing")
+
+
+def test_an_expiring_pair_is_made_again_and_drifted_modes_are_put_back(host):
+    d = host / "etc" / "tls" / "selfsigned"
+    run(selfsigned_args(host, days=10))
+    assert run(selfsigned_args(host))["selfsigned"]["due"].endswith("within the renewal window")
+    os.chmod(str(d / "privkey.pem"), 0o644)
+    fixed = run(selfsigned_args(host))
+    assert (fixed["changed"], fixed["selfsigned"]["made"]) == (True, False)
+    assert stat.S_IMODE(os.stat(str(d / "privkey.pem")).st_mode) == 0o600
+
+
+def test_check_mode_says_the_pair_is_due_and_writes_nothing(host):
+    result = run(selfsigned_args(host), check_mode=True, diff=True)
+    assert (result["changed"], result["selfsigned"]["made"]) == (True, True)
+    assert not (host / "etc" / "tls").exists()
+    assert any("self-signed certificate for mail.example.org, imap.example.org" in d["after"] for d in result["diff"])
+
+
+def test_a_self_signed_pair_without_the_cryptography_library_names_the_package(host, monkeypatch):
+    from ansible_collections.postmaster.mail.plugins.module_utils import _tls_layout
+    monkeypatch.setattr(_tls_layout, "HAS_CRYPTOGRAPHY", False)
+    failed = call(tls_layout.main, selfsigned_args(host), exception=Failed)
+    assert "python3-cryptography" in failed["msg"]
+    assert not (host / "etc" / "tls" / "selfsigned" / "privkey.pem").exists()
