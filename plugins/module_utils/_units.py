@@ -38,19 +38,34 @@ def unit_states(module, units):
     return parse_states(units, active_out, enabled_out)
 
 
-def needs_daemon_reload(units, show_out):
-    """The units of ``units`` systemd must read again before they start, from the output of
-    ``systemctl show --property=NeedDaemonReload,LoadState <units>`` (one block per unit, in
-    order, blank lines between): a unit file changed since systemd read it, or one it has not
-    read at all (a unit the caller just wrote)."""
+# Where systemd looks for a unit's file, first found wins (systemd.unit(5), system units).
+UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system", "/usr/lib/systemd/system",
+             "/lib/systemd/system")
+SHOW_PROPERTIES = "NeedDaemonReload,LoadState,FragmentPath,DropInPaths"
+
+
+def parse_show(units, show_out):
+    """``{unit: {property: value}}`` from ``systemctl show --property=... <units>`` (one block per
+    unit, in order, blank lines between); a unit systemctl said nothing of maps to {}."""
     blocks = show_out.strip().split("\n\n") if show_out.strip() else []
+    return dict((unit, dict(line.split("=", 1) for line in blocks[index].splitlines() if "=" in line) if index < len(blocks) else {})
+                for index, unit in enumerate(units))
+
+
+def needs_daemon_reload(shown, on_disk):
+    """The units systemd must read again before they start. ``shown`` is parse_show's answer;
+    ``on_disk`` maps each unit to ``(fragment, dropins)``: the file systemd would load now (the
+    first of UNIT_DIRS that has it, None when none has) and the set of drop-in files it would
+    add, all as real paths. Stale: NeedDaemonReload says so, systemd has not read the unit at all,
+    or the file or drop-ins it would load now are not the ones it loaded - systemd does not notice
+    a new file in /etc/systemd/system that overrides the packaged unit it loaded."""
     stale = []
-    for index, unit in enumerate(units):
-        if index >= len(blocks):
-            stale.append(unit)  # systemd said nothing of it
-            continue
-        props = dict(line.split("=", 1) for line in blocks[index].splitlines() if "=" in line)
-        if props.get("NeedDaemonReload") == "yes" or props.get("LoadState") == "not-found":
+    for unit, props in shown.items():
+        fragment, dropins = on_disk.get(unit, (None, set()))
+        loaded_fragment = props.get("FragmentPath") or None
+        loaded_dropins = set(props.get("DropInPaths", "").split())
+        if (not props or props.get("NeedDaemonReload") == "yes" or props.get("LoadState") == "not-found"
+                or fragment != loaded_fragment or dropins != loaded_dropins):
             stale.append(unit)
     return stale
 

@@ -10,8 +10,9 @@ short_description: Enable and start several systemd units in one call
 version_added: 0.3.0
 description:
   - Makes every unit of O(units) enabled and active. First C(systemctl daemon-reload) when the
-    file of one of them changed since systemd read it (its C(NeedDaemonReload) property) or
-    systemd has not read it yet; then one C(systemctl enable) of those that are not enabled; then
+    file of one of them changed since systemd read it (its C(NeedDaemonReload) property), when
+    systemd has not read it yet, or when the unit file or drop-ins systemd would load now are not
+    those it loaded (a new file in C(/etc/systemd/system) overriding the packaged unit); then one C(systemctl enable) of those that are not enabled; then
     C(systemctl start) of each that is not active, in the order of O(units), since a unit may need
     what an earlier one makes when it starts.
   - A unit already enabled and active is left alone; a unit that is running is never restarted.
@@ -66,6 +67,9 @@ daemon_reloaded:
   type: bool
 """
 
+import glob
+import os
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.postmaster.mail.plugins.module_utils import _units
 
@@ -76,8 +80,14 @@ def main():
     units = list(dict.fromkeys(module.params["units"]))
     systemctl = module.get_bin_path("systemctl", required=True)
     states = _units.unit_states(module, units)
-    _rc, show_out, _err = module.run_command([systemctl, "show", "--property=NeedDaemonReload,LoadState", "--"] + units)
-    stale = _units.needs_daemon_reload(units, show_out)
+    _rc, show_out, _err = module.run_command([systemctl, "show", "--property=" + _units.SHOW_PROPERTIES, "--"] + units)
+    shown = _units.parse_show(units, show_out)
+    # The real paths systemd reports for what it loaded, against what it would load now.
+    for props in shown.values():
+        for key in ("FragmentPath", "DropInPaths"):
+            if props.get(key):
+                props[key] = " ".join(os.path.realpath(path) for path in props[key].split())
+    stale = _units.needs_daemon_reload(shown, dict((unit, on_disk(unit)) for unit in units))
     to_start, to_enable = _units.start_plan(states)
     result = {"changed": bool(stale or to_start or to_enable), "started": to_start, "enabled": to_enable,
               "daemon_reloaded": bool(stale)}
@@ -101,6 +111,15 @@ def main():
                              % (unit, rc, ": " + last_lines(err) if err.strip() else "",
                                 journal_tail(module, [unit])), **result)
     module.exit_json(**result)
+
+
+def on_disk(unit, dirs=_units.UNIT_DIRS):
+    """(fragment, drop-ins) systemd would load for ``unit`` now, as real paths."""
+    fragment = next((os.path.realpath(os.path.join(d, unit)) for d in dirs if os.path.exists(os.path.join(d, unit))), None)
+    dropins = set()
+    for d in dirs:
+        dropins.update(os.path.realpath(path) for path in glob.glob(os.path.join(d, unit + ".d", "*.conf")))
+    return fragment, dropins
 
 
 def last_lines(text, count=3):

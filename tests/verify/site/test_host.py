@@ -82,6 +82,24 @@ def test_nothing_of_debians_conf_d_pam_or_snakeoil_leaks_into_dovecot(mail_host)
     assert not leaks, "%s: doveconf -n mentions %s" % (mail_host.name, leaks)
 
 
+def test_systemd_runs_the_units_the_roles_wrote_and_each_reload_keeps_the_daemon(mail_host, report):
+    """systemd does not notice a new file in /etc/systemd/system that overrides a packaged unit it
+    already loaded: unless the run made it read its units again, OpenDKIM would run Debian's unit,
+    whose reload needs /bin/kill (not on a minimal host)."""
+    units = ["opendkim.service", "opendkim-ed25519.service"]
+    shown = mail_host.check("systemctl show --property=Id,FragmentPath,NeedDaemonReload,MainPID " + " ".join(["%s"] * len(units)),
+                            *units)
+    blocks = [dict(line.split("=", 1) for line in block.splitlines()) for block in shown.strip().split("\n\n")]
+    assert [(b["Id"], b["FragmentPath"], b["NeedDaemonReload"]) for b in blocks] == [
+        (unit, "/etc/systemd/system/" + unit, "no") for unit in units]
+    # A reload signals the running daemon (the roles' ExecReload), on a host without procps.
+    mail_host.check("systemctl reload " + " ".join(["%s"] * len(units)), *units)
+    after = mail_host.check("systemctl show --property=MainPID,ActiveState " + " ".join(["%s"] * len(units)), *units)
+    pids = [dict(line.split("=", 1) for line in block.splitlines()) for block in after.strip().split("\n\n")]
+    assert [(p["MainPID"], p["ActiveState"]) for p in pids] == [(b["MainPID"], "active") for b in blocks]
+    report("%s units: %s loaded from /etc/systemd/system, reloaded in place" % (mail_host.name, ", ".join(units)))
+
+
 def test_every_secret_and_socket_has_its_owner_group_and_mode(mail_host, report):
     table = secrets(mail_host.vars["site_domain"])
     paths = [path for path, _owner, _group, _mode in table]

@@ -44,15 +44,33 @@ def test_no_units_no_call_and_no_systemctl_nothing_ready():
     assert _units.unit_states(FakeModule(systemctl=None), ["a.service"])["a.service"]["ready"] is False
 
 
+LIB = "/usr/lib/systemd/system/"
+ETC = "/etc/systemd/system/"
+
+
 def test_systemd_reads_again_a_changed_unit_file_or_one_it_never_read():
-    out = ("LoadState=loaded\nNeedDaemonReload=no\n\n"
-           "LoadState=loaded\nNeedDaemonReload=yes\n\n"
-           "LoadState=not-found\nNeedDaemonReload=no\n")
-    assert _units.needs_daemon_reload(["postfix.service", "opendkim.service", "opendkim-ed25519.service"], out) == [
-        "opendkim.service", "opendkim-ed25519.service"]
-    assert _units.needs_daemon_reload(["postfix.service"], "LoadState=loaded\nNeedDaemonReload=no\n") == []
+    units = ["postfix.service", "opendkim.service", "opendkim-ed25519.service"]
+    out = ("NeedDaemonReload=no\nLoadState=loaded\nFragmentPath=%spostfix.service\nDropInPaths=\n\n"
+           "NeedDaemonReload=yes\nLoadState=loaded\nFragmentPath=%sopendkim.service\nDropInPaths=\n\n"
+           "NeedDaemonReload=no\nLoadState=not-found\nFragmentPath=\nDropInPaths=\n") % (LIB, ETC)
+    shown = _units.parse_show(units, out)
+    assert shown["postfix.service"]["FragmentPath"] == LIB + "postfix.service"
+    on_disk = {"postfix.service": (LIB + "postfix.service", set()), "opendkim.service": (ETC + "opendkim.service", set()),
+               "opendkim-ed25519.service": (ETC + "opendkim-ed25519.service", set())}
+    assert _units.needs_daemon_reload(shown, on_disk) == ["opendkim.service", "opendkim-ed25519.service"]
     # systemctl said nothing of a unit: read again rather than start a stale one.
-    assert _units.needs_daemon_reload(["a.service"], "") == ["a.service"]
+    assert _units.needs_daemon_reload(_units.parse_show(["a.service"], ""), {}) == ["a.service"]
+
+
+def test_a_new_override_in_etc_or_a_new_drop_in_is_noticed_though_systemd_does_not_say_so():
+    out = "NeedDaemonReload=no\nLoadState=loaded\nFragmentPath=%sopendkim.service\nDropInPaths=\n" % LIB
+    shown = _units.parse_show(["opendkim.service"], out)
+    assert _units.needs_daemon_reload(shown, {"opendkim.service": (LIB + "opendkim.service", set())}) == []
+    assert _units.needs_daemon_reload(shown, {"opendkim.service": (ETC + "opendkim.service", set())}) == ["opendkim.service"]
+    dropin = {ETC + "opendkim.service.d/override.conf"}
+    assert _units.needs_daemon_reload(shown, {"opendkim.service": (LIB + "opendkim.service", dropin)}) == ["opendkim.service"]
+    loaded = _units.parse_show(["opendkim.service"], out.replace("DropInPaths=", "DropInPaths=" + ETC + "opendkim.service.d/override.conf"))
+    assert _units.needs_daemon_reload(loaded, {"opendkim.service": (LIB + "opendkim.service", dropin)}) == []
 
 
 def test_the_start_plan_leaves_a_ready_unit_alone():

@@ -1,6 +1,8 @@
 """postmaster.mail.units_started: one module run enables and starts the units that need it, in
 order, reads systemd's unit files again when one changed, and stops at a unit that cannot start."""
 
+import os
+
 import pytest
 from ansible.module_utils import basic
 
@@ -15,6 +17,10 @@ class FakeSystemd:
         self.units = units
         self.commands = []
         self.failing = set()
+        self.unit_dir = None
+
+    def fragment(self, unit):
+        return os.path.join(str(self.unit_dir), unit) if self.units[unit].get("loaded", True) else ""
 
     def run_command(self, argv, **_kwargs):
         tool, verb, rest = argv[0].rsplit("/", 1)[-1], argv[1], [a for a in argv[2:] if not a.startswith("-")]
@@ -25,8 +31,9 @@ class FakeSystemd:
             return 0, "".join((word if self.units[u][key] else "inactive") + "\n" for u in rest), ""
         self.commands.append(" ".join([verb] + rest))
         if verb == "show":
-            return 0, "\n\n".join("LoadState=%s\nNeedDaemonReload=%s" % ("loaded" if self.units[u].get("loaded", True) else "not-found",
-                                                                         "yes" if self.units[u].get("stale") else "no") for u in rest), ""
+            return 0, "\n\n".join("LoadState=%s\nNeedDaemonReload=%s\nFragmentPath=%s\nDropInPaths="
+                                    % ("loaded" if self.units[u].get("loaded", True) else "not-found",
+                                       "yes" if self.units[u].get("stale") else "no", self.fragment(u)) for u in rest), ""
         if verb == "daemon-reload":
             for state in self.units.values():
                 state.update(stale=False, loaded=True)
@@ -41,10 +48,18 @@ class FakeSystemd:
 
 
 @pytest.fixture
-def systemd(monkeypatch):
+def systemd(monkeypatch, tmp_path):
     fake = FakeSystemd({"postfix.service": {"active": False, "enabled": False},
                         "dovecot.service": {"active": False, "enabled": False},
                         "opendkim.service": {"active": True, "enabled": True}})
+    # The unit files on disk: the packaged ones in lib, and /etc's overrides (none yet).
+    lib, etc = tmp_path / "lib", tmp_path / "etc"
+    lib.mkdir()
+    etc.mkdir()
+    for unit in fake.units:
+        (lib / unit).write_text("[Service]\n")
+    fake.unit_dir = lib
+    monkeypatch.setattr(units_started.on_disk, "__defaults__", ((str(etc), str(lib)),))
     patch_exits(monkeypatch)
     monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda self, argv, **kw: fake.run_command(argv, **kw))
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, **kw: "/usr/bin/" + name)
@@ -70,6 +85,13 @@ def test_a_changed_or_new_unit_file_is_read_first(systemd):
     systemd.units["opendkim.service"]["stale"] = True
     result = call(units_started.main, {"units": ["opendkim.service"]})
     assert (result["changed"], result["daemon_reloaded"], result["started"]) == (True, True, [])
+    assert systemd.commands == ["show opendkim.service", "daemon-reload"]
+
+
+def test_an_override_written_in_etc_makes_systemd_read_its_units_again(systemd, tmp_path):
+    (tmp_path / "etc" / "opendkim.service").write_text("[Service]\nExecReload=/bin/sh -c 'kill -USR1 $MAINPID'\n")
+    result = call(units_started.main, {"units": ["opendkim.service"]})
+    assert (result["changed"], result["daemon_reloaded"]) == (True, True)
     assert systemd.commands == ["show opendkim.service", "daemon-reload"]
 
 
