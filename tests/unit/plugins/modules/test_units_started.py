@@ -31,9 +31,10 @@ class FakeSystemd:
             return 0, "".join((word if self.units[u][key] else "inactive") + "\n" for u in rest), ""
         self.commands.append(" ".join([verb] + rest))
         if verb == "show":
-            return 0, "\n\n".join("LoadState=%s\nNeedDaemonReload=%s\nFragmentPath=%s\nDropInPaths="
-                                    % ("loaded" if self.units[u].get("loaded", True) else "not-found",
-                                       "yes" if self.units[u].get("stale") else "no", self.fragment(u)) for u in rest), ""
+            blocks = ["LoadState=%s\nNeedDaemonReload=%s\nFragmentPath=%s\nDropInPaths="
+                      % ("loaded" if self.units[u].get("loaded", True) else "not-found",
+                         "yes" if self.units[u].get("stale") else "no", self.fragment(u)) for u in rest]
+            return 0, "\n\n".join(blocks), ""
         if verb == "daemon-reload":
             for state in self.units.values():
                 state.update(stale=False, loaded=True)
