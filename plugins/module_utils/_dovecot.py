@@ -85,3 +85,45 @@ def users_diff_view(before_text, entries):
         else:
             after_lines.append("%s\n" % address)
     return "".join(before_lines), "".join(after_lines)
+
+
+# Global Sieve scripts and the programs they pipe to -----------------------------------------------
+
+SIEVE_SUFFIX = ".sieve"
+SIEVE_BINARY_SUFFIX = ".svbin"
+
+
+def sieve_binary_path(script_path):
+    """Where Pigeonhole keeps the compiled form of a file script: next to it, ``.sieve`` replaced by
+    ``.svbin`` (the path Dovecot looks at, and the one sievec writes by default)."""
+    base = script_path[:-len(SIEVE_SUFFIX)] if script_path.endswith(SIEVE_SUFFIX) else script_path
+    return base + SIEVE_BINARY_SUFFIX
+
+
+def sieve_binary_stale(script_mtime, binary_mtime):
+    """Whether Dovecot would compile the script again at its next run: no binary, or one older than
+    the script (it then tries to write the new binary next to the script, which it may not)."""
+    return script_mtime is None or binary_mtime is None or binary_mtime < script_mtime
+
+
+def file_problems(sieve_scripts, programs, absent):
+    """What is wrong with the paths of the Sieve scripts, programs and paths to remove: each
+    absolute, a script named ``*.sieve``, no path given twice."""
+    problems = []
+    seen = set()
+    named = ([("sieve_scripts", entry["path"]) for entry in sieve_scripts]
+             + [("programs", entry["path"]) for entry in programs] + [("absent", path) for path in absent])
+    for option, path in named:
+        if not path.startswith("/") or path.endswith("/"):
+            problems.append("%s: %s must be an absolute file path" % (option, path))
+        if option == "sieve_scripts" and not path.endswith(SIEVE_SUFFIX):
+            problems.append("%s: %s must end with %s" % (option, path, SIEVE_SUFFIX))
+        if path in seen:
+            problems.append("%s: %s is given twice" % (option, path))
+        seen.add(path)
+    return problems
+
+
+def sieve_warnings(output):
+    """The warning lines of sievec's output (``<name>: line <n>: warning: ...``)."""
+    return [line.strip() for line in output.splitlines() if ": warning: " in line]

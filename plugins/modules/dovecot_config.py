@@ -24,6 +24,14 @@ description:
     SHA512-CRYPT (in pure Python, no passlib or C(crypt) module needed) and a salt derived by
     HMAC-SHA256 from the secret and the address, so a rerun gives the same bytes (the same hashes
     as the C(postmaster.mail.dovecot_password_hash) filter with the same secret).
+  - The global Sieve scripts O(sieve_scripts) (C(root:root), mode C(0644)) are each compiled with
+    C(sievec) into C(<name>.svbin) next to them (C(root:root), mode C(0644)), so Dovecot never needs
+    to write there. A script to compile is first compiled from a temporary copy with the candidate
+    C(dovecot.conf) (its Sieve plugins and extensions); any complaint fails the module before
+    anything changed. A script is compiled again when its text changes or its binary is missing or
+    older than it. The programs O(programs) (C(root:root), mode C(0755)) follow, and the paths of
+    O(absent) (with the binary of a C(.sieve) script) are removed. Missing directories are created
+    C(root:root), mode C(0755).
   - C(dovecot.conf) goes live last (C(root:root), mode C(0644)). Every file is written atomically;
     an owner or mode changed by hand is put back.
   - The text of O(config) may come from a template rendered on the controller (the role does so);
@@ -34,19 +42,21 @@ extends_documentation_fragment:
 author:
   - postmaster.mail developers (@postmaster-mail)
 requirements:
-  - Dovecot (C(doveconf)) on the managed host, except in check mode
+  - Dovecot (C(doveconf)) on the managed host, except in check mode; Pigeonhole (C(sievec)) when
+    O(sieve_scripts) is not empty
 attributes:
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying the target.
     support: full
     details:
-      - Nothing is written and C(doveconf) does not run, so a configuration Dovecot would reject is found only by a real run.
+      - Nothing is written and neither C(doveconf) nor C(sievec) runs, so a configuration or a Sieve script Dovecot would reject is found only by a real run.
       - On a host without a salt secret yet, the users file is reported as changing, without hashing.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: full
     details:
-      - For C(dovecot.conf) the text diff. For the users file, addresses only (added, removed, or marked C(password changed)); never a hash or a password.
+      - For C(dovecot.conf), the Sieve scripts and the programs the text diff (a removed file's text as before).
+      - For the users file, addresses only (added, removed, or marked C(password changed)); never a hash or a password.
   idempotent:
     description: When run twice in a row with the same arguments, the second run reports no change.
     support: full
@@ -107,6 +117,39 @@ options:
     description: System user (and group) that owns O(mail_base); it must exist.
     type: str
     default: vmail
+  sieve_scripts:
+    description: Global Sieve scripts, installed and compiled before C(dovecot.conf) goes live.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: Absolute path of the script, ending with C(.sieve).
+        type: path
+        required: true
+      content:
+        description: The text of the script.
+        type: str
+        required: true
+  programs:
+    description: Programs the Sieve scripts run (C(vnd.dovecot.pipe)), installed executable.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: Absolute path of the program.
+        type: path
+        required: true
+      content:
+        description: The text of the program (a script with its C(#!) line).
+        type: str
+        required: true
+  absent:
+    description: Files to remove (a C(.sieve) script's compiled binary with it), e.g. those of a feature turned off.
+    type: list
+    elements: path
+    default: []
   header:
     description: Text written as comment lines at the top of the users file.
     type: str
@@ -146,9 +189,12 @@ files:
   returned: always
   type: list
   elements: str
-  sample: [/etc/dovecot/users, /etc/dovecot/dovecot.conf]
+  sample: [/etc/dovecot/users, /etc/dovecot/sieve/spam-to-junk.sieve, /etc/dovecot/sieve/spam-to-junk.svbin,
+           /etc/dovecot/dovecot.conf]
 reload:
-  description: The users file or C(dovecot.conf) changed; Dovecot should reload.
+  description:
+    - The users file or C(dovecot.conf) changed; Dovecot should reload. Sieve scripts and programs
+      are read at each use and need none.
   returned: always
   type: bool
 diff:
@@ -187,6 +233,9 @@ class DovecotConfig:
         problems = _dovecot.user_problems(users)
         if problems:
             self.module.fail_json(msg="dovecot_users: %s" % "; ".join(problems))
+        problems = _dovecot.file_problems(params["sieve_scripts"], params["programs"], params["absent"])
+        if problems:
+            self.module.fail_json(msg="dovecot_config: %s" % "; ".join(problems))
         if not MIN_ROUNDS <= params["password_rounds"] <= MAX_ROUNDS:
             self.module.fail_json(msg="dovecot_password_rounds: must be between %d and %d, got %d"
                                   % (MIN_ROUNDS, MAX_ROUNDS, params["password_rounds"]))
@@ -194,8 +243,22 @@ class DovecotConfig:
         config_path = params["config_path"]
         config_before = self.read(config_path)
         config_changes = config_before != params["config"]
+        # The candidate stays until the end of the run: sievec compiles with it.
+        self.candidate = None
+        try:
+            return self.transaction(config_path, config_before, config_changes)
+        finally:
+            if self.candidate is not None:
+                os.unlink(self.candidate)
+
+    def transaction(self, config_path, config_before, config_changes):
+        params = self.params
+        users = params["users"]
         if config_changes and not self.check_mode:
             self.check_candidate(params["config"])
+        sieve_pending = self.sieve_pending()
+        if sieve_pending and not self.check_mode:
+            self.check_sieve(sieve_pending)
 
         given = params["salt_secret"]
         on_host = self.read(params["salt_secret_path"])
@@ -222,6 +285,12 @@ class DovecotConfig:
             before, after = _dovecot.users_diff_view(users_before, entries)
             self.add_diff(users_path + " (addresses)", before, after, users_before is None)
 
+        self.sieve_files(sieve_pending)
+        for program in params["programs"]:
+            self.install_text(program["path"], program["content"], "0755")
+        for path in params["absent"]:
+            self.remove(path)
+
         config_changed = self.install(config_path, params["config"], config_before, "root", "0644")
         if config_changes:
             self.add_diff(config_path, config_before or "", params["config"], config_before is None)
@@ -241,17 +310,104 @@ class DovecotConfig:
         yet, on any complaint."""
         doveconf = self.module.get_bin_path("doveconf", required=True)
         fd, candidate = tempfile.mkstemp(prefix="dovecot_config.", suffix=".conf", dir=self.module.tmpdir)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as stream:
-                stream.write(text)
-            rc, _out, err = self.module.run_command([doveconf, "-n", "-c", candidate])
-        finally:
-            os.unlink(candidate)
+        self.candidate = candidate
+        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as stream:
+            stream.write(text)
+        rc, _out, err = self.module.run_command([doveconf, "-n", "-c", candidate])
         if rc != 0:
             complaint = " ".join(line.strip() for line in err.splitlines() if line.strip()) or "status %d" % rc
             self.module.fail_json(
                 msg="dovecot_* variables: Dovecot rejected the new dovecot.conf (doveconf -n); the live %s is unchanged and "
                     "nothing else was touched: %s" % (self.params["config_path"], complaint.replace(candidate, "<candidate>")))
+
+    def sieve_config(self):
+        """The dovecot.conf sievec reads: the candidate when it changes, else the live one."""
+        return self.candidate or self.params["config_path"]
+
+    def sieve_pending(self):
+        """The Sieve scripts to write or compile: text changed, or binary missing or older."""
+        pending = []
+        for script in self.params["sieve_scripts"]:
+            path = script["path"]
+            if self.read(path) != script["content"] or _dovecot.sieve_binary_stale(
+                    _mtime(path), _mtime(_dovecot.sieve_binary_path(path))):
+                pending.append(path)
+        return pending
+
+    def check_sieve(self, pending):
+        """Compile every script of ``pending`` from a temporary copy with the dovecot.conf it will
+        run under; fail, with nothing on the host changed yet, on any complaint."""
+        sievec = self.module.get_bin_path("sievec", required=True)
+        texts = dict((script["path"], script["content"]) for script in self.params["sieve_scripts"])
+        directory = tempfile.mkdtemp(prefix="dovecot_config.", dir=self.module.tmpdir)
+        try:
+            for path in pending:
+                copy = os.path.join(directory, os.path.basename(path))
+                with open(copy, "w", encoding="utf-8", errors="surrogateescape") as stream:
+                    stream.write(texts[path])
+                rc, out, err = self.module.run_command([sievec, "-c", self.sieve_config(), copy,
+                                                        _dovecot.sieve_binary_path(copy)])
+                # A warning counts: in a global script it is a rule that silently never applies
+                # (e.g. an invalid header name, which sievec accepts).
+                warnings = _dovecot.sieve_warnings(out + "\n" + err)
+                if rc != 0 or warnings:
+                    complaint = " ".join(line.strip() for line in err.splitlines() if line.strip()) or "status %d" % rc
+                    if rc == 0:
+                        complaint = " ".join(warnings)
+                    complaint = complaint.replace(copy, path).replace(self.sieve_config(), "<candidate>")
+                    self.module.fail_json(
+                        msg="dovecot_* variables: Pigeonhole rejected the Sieve script %s (sievec -c <candidate>); the "
+                            "live files are unchanged and nothing else was touched: %s" % (path, complaint))
+        finally:
+            for name in os.listdir(directory):
+                os.unlink(os.path.join(directory, name))
+            os.rmdir(directory)
+
+    def sieve_files(self, pending):
+        """Install the scripts, then compile those of ``pending`` in place; owner and mode of both."""
+        for script in self.params["sieve_scripts"]:
+            path = script["path"]
+            binary = _dovecot.sieve_binary_path(path)
+            self.install_text(path, script["content"], "0644")
+            if path in pending:
+                if self.check_mode:
+                    self.files.append(binary)
+                    continue
+                sievec = self.module.get_bin_path("sievec", required=True)
+                rc, _out, err = self.module.run_command([sievec, "-c", self.sieve_config(), path, binary])
+                if rc != 0:
+                    self.module.fail_json(msg="dovecot_* variables: sievec failed on %s after it was installed: %s"
+                                              % (path, " ".join(err.split()) or "status %d" % rc))
+                self.files.append(binary)
+            file_args = self.module.load_file_common_arguments({"path": binary, "owner": "root", "group": "root",
+                                                                "mode": "0644"})
+            if os.path.exists(binary) and self.module.set_fs_attributes_if_different(file_args, False) \
+                    and binary not in self.files:
+                self.files.append(binary)
+
+    def install_text(self, path, text, mode):
+        """A root-owned file (its directory made, root:root 0755, when missing), with its diff."""
+        directory = os.path.dirname(path)
+        if not os.path.isdir(directory):
+            self.files.append(directory)
+            if not self.check_mode:
+                os.makedirs(directory, 0o755)
+                os.chmod(directory, 0o755)
+        before = self.read(path)
+        if self.install(path, text, before, "root", mode) and before != text:
+            self.add_diff(path, before or "", text, before is None)
+
+    def remove(self, path):
+        paths = [path] + ([_dovecot.sieve_binary_path(path)] if path.endswith(_dovecot.SIEVE_SUFFIX) else [])
+        for each in paths:
+            if os.path.lexists(each):
+                if os.path.isdir(each) and not os.path.islink(each):
+                    self.module.fail_json(msg="dovecot_config: %s is a directory, not removed" % each)
+                self.files.append(each)
+                if each == path:  # a text file; a compiled binary has no diff
+                    self.add_diff(each, self.read(each) or "", "", False)
+                if not self.check_mode:
+                    os.unlink(each)
 
     def mail_directory(self):
         path = self.params["mail_base"]
@@ -314,6 +470,13 @@ class DovecotConfig:
         _files.write_atomically(self.module, path, text, int(mode, 8), group=group, prefix=".dovecot_config.")
 
 
+def _mtime(path):
+    try:
+        return os.stat(path).st_mtime
+    except FileNotFoundError:
+        return None
+
+
 ARGUMENT_SPEC = dict(
     config=dict(type="str", required=True),
     config_path=dict(type="path", default="/etc/dovecot/dovecot.conf"),
@@ -330,6 +493,15 @@ ARGUMENT_SPEC = dict(
     salt_secret_path=dict(type="path", default="/etc/dovecot/private/password-salt-secret"),
     mail_base=dict(type="path", default="/var/vmail"),
     mail_user=dict(type="str", default="vmail"),
+    sieve_scripts=dict(type="list", elements="dict", default=[], options=dict(
+        path=dict(type="path", required=True),
+        content=dict(type="str", required=True),
+    )),
+    programs=dict(type="list", elements="dict", default=[], options=dict(
+        path=dict(type="path", required=True),
+        content=dict(type="str", required=True),
+    )),
+    absent=dict(type="list", elements="path", default=[]),
     header=dict(type="str", default="Ansible managed"),
     **_units.ARGUMENT_SPEC
 )

@@ -73,3 +73,38 @@ def test_problems_name_users_by_address_never_by_secret(users, problem):
 
 def test_no_problem_with_good_users():
     assert _dovecot.user_problems(USERS) == []
+
+
+@pytest.mark.parametrize(("script", "binary"), [
+    ("/etc/dovecot/sieve/spam-to-junk.sieve", "/etc/dovecot/sieve/spam-to-junk.svbin"),
+    ("/etc/dovecot/sieve/a.sieve.sieve", "/etc/dovecot/sieve/a.sieve.svbin"),
+    ("/etc/dovecot/sieve/noext", "/etc/dovecot/sieve/noext.svbin"),
+])
+def test_the_binary_lies_next_to_the_script(script, binary):
+    assert _dovecot.sieve_binary_path(script) == binary
+
+
+@pytest.mark.parametrize(("script_mtime", "binary_mtime", "stale"), [
+    (100.0, 100.0, False), (100.0, 101.5, False), (100.5, 100.0, True), (100.0, None, True), (None, 100.0, True),
+])
+def test_a_binary_older_than_its_script_or_missing_is_stale(script_mtime, binary_mtime, stale):
+    assert _dovecot.sieve_binary_stale(script_mtime, binary_mtime) is stale
+
+
+def test_file_problems_name_each_bad_path():
+    scripts = [{"path": "/etc/dovecot/sieve/a.sieve"}, {"path": "relative.sieve"}, {"path": "/etc/dovecot/sieve/b.txt"}]
+    programs = [{"path": "/usr/local/lib/dovecot/sieve-pipe/learn"}, {"path": "/etc/dovecot/sieve/a.sieve"}]
+    assert _dovecot.file_problems(scripts, programs, ["/dir/"]) == [
+        "sieve_scripts: relative.sieve must be an absolute file path",
+        "sieve_scripts: /etc/dovecot/sieve/b.txt must end with .sieve",
+        "programs: /etc/dovecot/sieve/a.sieve is given twice",
+        "absent: /dir/ must be an absolute file path",
+    ]
+    assert _dovecot.file_problems(scripts[:1], programs[:1], []) == []
+
+
+def test_sievec_warnings_are_found_in_its_output():
+    output = ("spam-to-junk: line 8: warning: specified header field name 'X Spam:' is invalid.\n"
+              "other text\n")
+    assert _dovecot.sieve_warnings(output) == ["spam-to-junk: line 8: warning: specified header field name 'X Spam:' is invalid."]
+    assert _dovecot.sieve_warnings("") == []

@@ -17,13 +17,32 @@ GIVEN_HASH = "{SHA512-CRYPT}$6$given$hashgivenbytheuser"
 
 
 class FakeDoveconf:
+    """doveconf and sievec: doveconf records the candidate it checks; sievec records the script it
+    compiles, with the config it was given, and writes a "binary" (or complains)."""
+
     def __init__(self):
         self.commands = []
         self.candidates = []
         self.stderr = ""
+        self.sievec = []
+        self.sievec_stderr = ""
+        self.sievec_rc = 89
 
     def run_command(self, argv):
         self.commands.append(list(argv))
+        if argv[0].endswith("sievec"):
+            config, script, binary = argv[2], argv[3], argv[4]
+            with open(config) as stream:
+                config_text = stream.read()
+            with open(script) as stream:
+                self.sievec.append((os.path.basename(script), stream.read(), config_text))
+            if self.sievec_stderr:
+                name = os.path.basename(script)[:-len(".sieve")]
+                return (0 if "warning" in self.sievec_stderr else self.sievec_rc), "", self.sievec_stderr % {"name": name}
+            with open(binary, "w") as stream:
+                stream.write("compiled " + script)
+            os.chmod(binary, 0o600)
+            return 0, "", ""
         with open(argv[-1]) as stream:
             self.candidates.append(stream.read())
         return (89 if self.stderr else 0), "", self.stderr % {"path": argv[-1]} if self.stderr else ""
@@ -246,3 +265,107 @@ def test_a_secret_other_than_the_hosts_is_refused_before_anything_changes(fake, 
     message = fail(args(host, salt_secret="T" * 43, config="protocols = imap\n"))["msg"]
     assert "is not the one the hashes were made with" in message and "T" * 43 not in message
     assert snapshot(host) == before
+
+
+# Sieve scripts and programs -----------------------------------------------------------------------
+
+RULE = 'require ["fileinto"];\nif header :is "X-Spam" "Yes" { fileinto "Junk"; stop; }\n'
+
+
+def sieve_args(host, **overrides):
+    sieve = host / "etc" / "dovecot" / "sieve"
+    pipe = host / "usr" / "local" / "lib" / "dovecot" / "sieve-pipe"
+    result = {"config": "protocols = imap lmtp\nsieve_pipe_bin_dir = %s\n" % pipe,
+              "sieve_scripts": [{"path": str(sieve / "spam-to-junk.sieve"), "content": RULE},
+                                {"path": str(sieve / "learn-spam.sieve"), "content": 'require "vnd.dovecot.pipe";\n'}],
+              "programs": [{"path": str(pipe / "learn-spam"), "content": "#!/bin/sh\nexec rspamc learn_spam\n"}]}
+    result.update(overrides)
+    return args(host, **result)
+
+
+def test_scripts_are_checked_with_the_candidate_then_compiled_in_place(fake, host):
+    sieve = host / "etc" / "dovecot" / "sieve"
+    program = host / "usr" / "local" / "lib" / "dovecot" / "sieve-pipe" / "learn-spam"
+    result = run(sieve_args(host))
+    assert result["changed"] is True and result["reload"] is True
+    assert result["files"][-8:] == [str(sieve), str(sieve / "spam-to-junk.sieve"), str(sieve / "spam-to-junk.svbin"),
+                                    str(sieve / "learn-spam.sieve"), str(sieve / "learn-spam.svbin"),
+                                    str(program.parent), str(program), paths(host)["conf"]]
+    # Each script compiled twice: a temporary copy first, then in place; both with the new dovecot.conf.
+    assert [name for name, _text, _config in fake.sievec] == ["spam-to-junk.sieve", "learn-spam.sieve"] * 2
+    assert all(config == sieve_args(host)["config"] for _name, _text, config in fake.sievec)
+    sievec = [argv for argv in fake.commands if argv[0].endswith("sievec")]
+    assert sievec[2][3:] == [str(sieve / "spam-to-junk.sieve"), str(sieve / "spam-to-junk.svbin")]
+    assert (sieve / "spam-to-junk.sieve").read_text() == RULE
+    assert mode(sieve / "spam-to-junk.sieve") == 0o644 and mode(sieve / "spam-to-junk.svbin") == 0o644
+    assert mode(sieve) == 0o755 and mode(program.parent) == 0o755 and mode(program) == 0o755
+    assert not os.listdir(host / "moduletmp")
+
+    assert run(sieve_args(host))["changed"] is False
+    assert len(fake.sievec) == 4
+    assert run(sieve_args(host), check_mode=True)["changed"] is False
+
+
+def test_a_stale_or_missing_binary_is_compiled_again(fake, host):
+    run(sieve_args(host))
+    sieve = host / "etc" / "dovecot" / "sieve"
+    script = sieve / "spam-to-junk.sieve"
+    binary = sieve / "spam-to-junk.svbin"
+    stat_script = os.stat(script)
+    os.utime(binary, (stat_script.st_atime, stat_script.st_mtime - 10))  # older than its script
+    os.unlink(sieve / "learn-spam.svbin")
+    before = snapshot(host)
+    predicted = run(sieve_args(host), check_mode=True)
+    assert predicted["files"] == [str(binary), str(sieve / "learn-spam.svbin")] and predicted["reload"] is False
+    assert snapshot(host) == before
+    result = run(sieve_args(host))
+    assert result["files"] == [str(binary), str(sieve / "learn-spam.svbin")] and result["reload"] is False
+    # The live dovecot.conf is used when it does not change.
+    assert fake.sievec[-1][2] == open(paths(host)["conf"]).read()
+    assert run(sieve_args(host))["changed"] is False
+
+
+def test_a_binary_mode_changed_by_hand_is_put_back(fake, host):
+    run(sieve_args(host))
+    binary = host / "etc" / "dovecot" / "sieve" / "spam-to-junk.svbin"
+    os.chmod(binary, 0o600)
+    assert run(sieve_args(host))["files"] == [str(binary)]
+    assert mode(binary) == 0o644
+
+
+@pytest.mark.parametrize("stderr", [
+    "%(name)s: line 2: error: unknown command 'fileint'.\n%(name)s: error: validation failed.\nsievec: Fatal: failed to compile sieve script\n",
+    "%(name)s: line 8: warning: specified header field name 'X Spam:' is invalid.\n",
+])
+def test_a_rejected_script_changes_nothing(fake, host, stderr):
+    fake.sievec_stderr = stderr
+    before = snapshot(host)
+    failed = fail(sieve_args(host))
+    assert failed["msg"].startswith("dovecot_* variables: Pigeonhole rejected the Sieve script %s (sievec -c <candidate>)"
+                                    % (host / "etc" / "dovecot" / "sieve" / "spam-to-junk.sieve"))
+    assert "spam-to-junk: line" in failed["msg"] and str(host / "moduletmp") not in failed["msg"]
+    assert snapshot(host) == before
+    assert not os.listdir(host / "moduletmp")
+
+
+def test_absent_files_are_removed_with_their_binary(fake, host):
+    run(sieve_args(host))
+    sieve = host / "etc" / "dovecot" / "sieve"
+    program = host / "usr" / "local" / "lib" / "dovecot" / "sieve-pipe" / "learn-spam"
+    off = sieve_args(host, sieve_scripts=sieve_args(host)["sieve_scripts"][:1], programs=[],
+                     absent=[str(sieve / "learn-spam.sieve"), str(program)])
+    before = snapshot(host)
+    predicted = run(off, check_mode=True, diff=True)
+    assert snapshot(host) == before
+    assert predicted["files"] == [str(sieve / "learn-spam.sieve"), str(sieve / "learn-spam.svbin"), str(program)]
+    assert [d["before_header"] for d in predicted["diff"]] == [str(sieve / "learn-spam.sieve"), str(program)]
+    assert run(off)["files"] == predicted["files"]
+    assert sorted(os.listdir(sieve)) == ["spam-to-junk.sieve", "spam-to-junk.svbin"] and not program.exists()
+    assert run(off)["changed"] is False
+
+
+def test_bad_paths_are_refused_before_anything_changes(fake, host):
+    before = snapshot(host)
+    message = fail(sieve_args(host, sieve_scripts=[{"path": "/etc/dovecot/sieve/rule.txt", "content": RULE}]))["msg"]
+    assert message == "dovecot_config: sieve_scripts: /etc/dovecot/sieve/rule.txt must end with .sieve"
+    assert snapshot(host) == before and fake.commands == []
