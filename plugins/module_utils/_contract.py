@@ -37,6 +37,15 @@ DEFAULTS = {
     "mail_dns_resolvers": [],
     "mail_acme_directory": "https://acme-v02.api.letsencrypt.org/directory",
     "mail_password_min_length": 12,
+    "mail_greylisting": False,
+    "mail_spam_reject_score": 15,
+    "mail_spam_junk_score": 6,
+    "mail_spam_remote_checks": True,
+    "mail_resolver": True,
+    "mail_resolver_dnssec": True,
+    "mail_resolver_forward_zones": [],
+    "mail_resolver_stub_zones": [],
+    "mail_resolver_trust_anchors": [],
 }
 
 TLS_MODES = ("acme", "selfsigned", "files")
@@ -52,6 +61,10 @@ ACME_DIRECTORY_RE = re.compile(r"^https://[^/\s]+(/\S*)?\Z")
 # A quota: a whole number of bytes, or of K, M, G or T (1024-based, as Dovecot reads it).
 SIZE_RE = re.compile(r"^[1-9][0-9]*[KMGT]?\Z")
 PASSWORD_MIN_LENGTH_FLOOR = 8
+# What postscreen takes after a blocklist's name to say which answers count (postconf(5),
+# postscreen_dnsbl_sites): an address pattern of 127.x.y.z with [a..b] ranges and ;-lists.
+DNSBL_FILTER_RE = re.compile(r"^127(\.([0-9]{1,3}|\[[0-9]{1,3}(\.\.[0-9]{1,3})?(;[0-9]{1,3}(\.\.[0-9]{1,3})?)*\])){3}\Z")
+DNSBL_FIELDS = ("name", "weight", "filter")
 
 # The entries' own rules (the dovecot role checks its dovecot_users the same way, in its words).
 _USERS = "mail_users"
@@ -190,6 +203,7 @@ def _rules(values, file_exists):
     yield from _address_rules(values)
     yield from _dns_rules(values)
     yield from _dkim_rules(values)
+    yield from _defence_rules(values)
 
 
 def _hostname_rules(hostname):
@@ -465,3 +479,96 @@ def _dkim_rules(values):
         yield "mail_dkim_ed25519", (
             "must be true (an Ed25519 key beside the RSA one) or false (RSA only), got %s" % to_json(ed25519)
         )
+
+
+def dnsbl_site_errors(sites):
+    """What is wrong with a list of blocklists as postscreen weighs them, one sentence each
+    (shared by mail_dnsbl_sites and the postfix role's postfix_dnsbl_sites)."""
+    if not _is_list(sites):
+        return ["must be a list of {name, weight, filter} such as {name: zen.spamhaus.org, weight: 3}, got %s" % to_json(sites)]
+    errors = []
+    for position, site in enumerate(sites, start=1):
+        if not _is_mapping(site) or not _is_string(site.get("name")):
+            errors.append("entry %d must be a mapping with a name such as zen.spamhaus.org, got %s" % (position, to_json(site)))
+            continue
+        unknown = sorted(set(site) - set(DNSBL_FIELDS))
+        if unknown:
+            errors.append("entry %d (%s) has unknown keys %s (name, weight, filter are known)" % (position, site["name"], to_json(unknown)))
+        if not _names.is_domain_name(site["name"]):
+            errors.append("entry %d: name must be the blocklist's DNS zone such as zen.spamhaus.org, got %s" % (position, to_json(site["name"])))
+        weight = site.get("weight", 1)
+        if isinstance(weight, bool) or not isinstance(weight, int) or not -100 <= weight <= 100:
+            errors.append("entry %d (%s): weight must be a whole number from -100 to 100 (negative for allowlists), got %s"
+                          % (position, site["name"], to_json(weight)))
+        answer = site.get("filter")
+        if answer is not None and not (_is_string(answer) and DNSBL_FILTER_RE.match(answer)):
+            errors.append("entry %d (%s): filter must be the answers that count, such as 127.0.0.[2..11], got %s"
+                          % (position, site["name"], to_json(answer)))
+    return errors
+
+
+def _score(value):
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and 0 < value <= 1000
+
+
+def _defence_rules(values):
+    sites = values.get("mail_dnsbl_sites", _MISSING)
+    if sites is not _MISSING:
+        for message in dnsbl_site_errors(sites):
+            yield "mail_dnsbl_sites", message
+    reject = values.get("mail_spam_reject_score", DEFAULTS["mail_spam_reject_score"])
+    junk = values.get("mail_spam_junk_score", DEFAULTS["mail_spam_junk_score"])
+    for name, score in (("mail_spam_reject_score", reject), ("mail_spam_junk_score", junk)):
+        if not _score(score):
+            yield name, "must be an rspamd score, a number above 0 (rspamd's default: reject 15, junk 6), got %s" % to_json(score)
+    if _score(reject) and _score(junk) and junk >= reject:
+        yield "mail_spam_junk_score", (
+            "must be below mail_spam_reject_score (%s): mail scoring between them goes to Junk, got %s" % (to_json(reject), to_json(junk)))
+    greylisting = values.get("mail_greylisting", DEFAULTS["mail_greylisting"])
+    if not (isinstance(greylisting, bool) or (_is_string(greylisting) and greylisting.lower() in BOOLEAN_STRINGS)):
+        yield "mail_greylisting", "must be true or false, got %s" % to_json(greylisting)
+    for name in ("mail_resolver_forward_zones", "mail_resolver_stub_zones"):
+        for message in resolver_zone_errors(values.get(name, DEFAULTS[name])):
+            yield name, message
+    anchors = values.get("mail_resolver_trust_anchors", DEFAULTS["mail_resolver_trust_anchors"])
+    if not (_is_list(anchors) and all(_is_string(anchor) and anchor.strip() and "\n" not in anchor for anchor in anchors)):
+        yield "mail_resolver_trust_anchors", (
+            'must be a list of DS or DNSKEY records, one line each, such as "example.org. DS 12345 13 2 ABCD...", got %s' % to_json(anchors))
+
+
+ZONE_FIELDS = ("name", "addresses", "insecure")
+ZONE_LABEL_RE = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)\Z")
+
+
+def _zone_address(value):
+    """An address as Unbound takes it: the address, with "@port" after it when not 53."""
+    if not _is_string(value):
+        return False
+    address, _sep, port = value.partition("@")
+    return _names.is_ip_address(address) and (not port or (port.isdigit() and 0 < int(port) < 65536))
+
+
+def resolver_zone_errors(zones):
+    """What is wrong with a list of forward or stub zones of the local resolver (shared by the
+    contract and the unbound role)."""
+    if not _is_list(zones):
+        return ["must be a list of {name, addresses, insecure}, got %s" % to_json(zones)]
+    errors = []
+    for position, zone in enumerate(zones, start=1):
+        if not (_is_mapping(zone) and _is_string(zone.get("name"))):
+            errors.append("entry %d must be a mapping with a zone name such as example.org or \".\", got %s" % (position, to_json(zone)))
+            continue
+        name = zone["name"]
+        unknown = sorted(set(zone) - set(ZONE_FIELDS))
+        if unknown:
+            errors.append("entry %d (%s) has unknown keys %s (name, addresses, insecure are known)" % (position, name, to_json(unknown)))
+        if name != "." and not all(ZONE_LABEL_RE.match(label) for label in name[:-1 if name.endswith(".") else None].split(".")):
+            errors.append("entry %d: name must be a zone such as example.org or \".\" (all), got %s" % (position, to_json(name)))
+        addresses = zone.get("addresses")
+        if not (_is_list(addresses) and addresses and all(_zone_address(address) for address in addresses)):
+            errors.append("entry %d (%s): addresses must be a non-empty list of IP addresses, each with @port when not 53 "
+                          "(such as 192.0.2.53 or 192.0.2.53@5353), got %s" % (position, name, to_json(addresses)))
+        insecure = zone.get("insecure", False)
+        if not isinstance(insecure, bool):
+            errors.append("entry %d (%s): insecure must be true or false, got %s" % (position, name, to_json(insecure)))
+    return errors

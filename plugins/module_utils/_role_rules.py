@@ -12,7 +12,7 @@ import re
 
 from ansible_collections.postmaster.mail.plugins.module_utils import _dkim, _names
 from ansible_collections.postmaster.mail.plugins.module_utils._contract import (
-    ACME_DIRECTORY_RE, TLS_MODES, _is_list, to_json, user_entry_errors,
+    ACME_DIRECTORY_RE, TLS_MODES, _is_list, dnsbl_site_errors, to_json, user_entry_errors,
 )
 
 # A network as mynetworks takes it: IPv4 with an optional prefix, or [IPv6] with one.
@@ -67,6 +67,11 @@ def postfix_errors(values):
         if not _absolute(values.get(name)):
             errors.append("%s: must be an absolute path, got %s" % (name, to_json(values.get(name))))
     errors += _domains_rule("postfix_virtual_mailbox_domains", values.get("postfix_virtual_mailbox_domains", []))
+    errors += ["postfix_dnsbl_sites: " + message for message in dnsbl_site_errors(values.get("postfix_dnsbl_sites", []))]
+    threshold = values.get("postfix_dnsbl_threshold", 3)
+    if not 1 <= _int(threshold) <= 1000:
+        errors.append("postfix_dnsbl_threshold: must be a whole number from 1 to 1000 (the weights that refuse a client), got %s"
+                      % to_json(threshold))
     return errors
 
 
@@ -154,7 +159,75 @@ def certbot_errors(values, file_exists=os.path.isfile):
     return errors
 
 
-RULES = {"certbot": certbot_errors, "postfix": postfix_errors, "dovecot": dovecot_errors, "opendkim": opendkim_errors}
+LOCAL_NETWORK_RE = re.compile(r"^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$")
+
+
+def _score(value):
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and 0 < value <= 1000
+
+
+def rspamd_errors(values):
+    errors = []
+    reject, junk = values.get("rspamd_reject_score"), values.get("rspamd_junk_score")
+    for name, score in (("rspamd_reject_score", reject), ("rspamd_junk_score", junk)):
+        if not _score(score):
+            errors.append("%s: must be a number above 0 (rspamd's default: reject 15, junk 6), got %s" % (name, to_json(score)))
+    if _score(reject) and _score(junk) and junk >= reject:
+        errors.append("rspamd_junk_score: must be below rspamd_reject_score (%s), got %s" % (to_json(reject), to_json(junk)))
+    invalid = _invalid(values.get("rspamd_local_networks", []), LOCAL_NETWORK_RE.match)
+    if invalid:
+        errors.append("rspamd_local_networks: must be a list of addresses or networks such as 192.0.2.0/24 or ::1; invalid: %s"
+                      % to_json(invalid))
+    invalid = _invalid(values.get("rspamd_nameservers", []), _names.is_resolver)
+    if invalid:
+        errors.append('rspamd_nameservers: must be a list of "address" or "address:port"; invalid: %s' % to_json(invalid))
+    return errors
+
+
+ZONE_NAME_RE = re.compile(r"^(\.|([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?)$")
+LOOPBACK_OR_ALL_RE = re.compile(r"^127[.]|^::1(/128)?$|^::ffff:127[.]|/0$")
+
+
+def _server_address(address):
+    """"ip", "ip@port", or for DNS-over-TLS "ip@port#name", as Unbound takes a server."""
+    if not isinstance(address, str):
+        return False
+    host_port = address.split("#", 1)[0]
+    ip, _sep, port = host_port.partition("@")
+    return _names.is_ip_address(ip) and (not port or (port.isdigit() and 1 <= int(port) <= 65535))
+
+
+def unbound_errors(values):
+    errors = []
+    zones = [zone for name in ("unbound_forward_zones", "unbound_stub_zones") for zone in _items(values.get(name, []))]
+    names = [zone.get("name") if isinstance(zone, dict) else zone for zone in zones]
+    for name in ("unbound_insecure_domains", "unbound_local_zones_nodefault", "unbound_private_domains", "unbound_check_names"):
+        names += _items(values.get(name, []))
+    bad = [name for name in names if not (isinstance(name, str) and ZONE_NAME_RE.match(name))]
+    if bad:
+        errors.append("unbound_forward_zones, unbound_stub_zones, unbound_insecure_domains, unbound_local_zones_nodefault, "
+                      "unbound_private_domains, unbound_check_names: not domain names: %s" % to_json(bad))
+    empty = [zone.get("name") for zone in zones if isinstance(zone, dict) and not zone.get("addresses")]
+    if empty:
+        errors.append("unbound_forward_zones / unbound_stub_zones: zones without addresses: %s" % to_json(empty))
+    bad = [address for zone in zones if isinstance(zone, dict) for address in _items(zone.get("addresses") or [])
+           if not _server_address(address)]
+    if bad:
+        errors.append('unbound_forward_zones / unbound_stub_zones: addresses must be "ip", "ip@port" or "ip@port#tls-name"; '
+                      "invalid: %s" % to_json(bad))
+    bad = [network for network in _items(values.get("unbound_private_addresses", []))
+           if not (isinstance(network, str) and LOCAL_NETWORK_RE.match(network) and _names.is_ip_address(network.split("/")[0])
+                   and not LOOPBACK_OR_ALL_RE.search(network))]
+    if bad:
+        errors.append("unbound_private_addresses: must be addresses or networks (ip/prefix), neither loopback (DNS blocklists "
+                      "answer 127.0.0.x) nor everything (/0); invalid: %s" % to_json(bad))
+    if not _items(values.get("unbound_check_names", [])):
+        errors.append("unbound_check_names: give at least one name")
+    return errors
+
+
+RULES = {"certbot": certbot_errors, "postfix": postfix_errors, "dovecot": dovecot_errors, "opendkim": opendkim_errors,
+         "rspamd": rspamd_errors, "unbound": unbound_errors}
 
 
 def role_errors(role, values):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: role_check
-short_description: Check the variables of the certbot, postfix, dovecot and opendkim roles before the host changes
+short_description: Check the variables of the collection's roles before the host changes
 version_added: 0.3.0
 description:
   - For each role of O(roles), templates the role's variables once (those its C(main) entry point's
@@ -47,7 +47,7 @@ options:
     description: The roles whose variables to check.
     type: list
     elements: str
-    choices: [certbot, dovecot, opendkim, postfix]
+    choices: [certbot, dovecot, opendkim, postfix, rspamd, unbound]
     required: true
   argument_spec:
     description:

@@ -446,3 +446,40 @@ def test_the_dovecot_role_checks_its_users_with_the_same_rules():
     ]
     assert not any("pw-one" in e or "nyvpr" in e or "$6$x$y" in e for e in errors)
     assert user_errors([], [], "dovecot_domains") == []
+
+
+@pytest.mark.parametrize("sites", [
+    [], [{"name": "zen.spamhaus.org", "weight": 3, "filter": "127.0.0.[2..11]"}],
+    [{"name": "list.dnswl.org", "weight": -2, "filter": "127.0.[0..255].[1;2;3]"}, {"name": "bl.lab.test"}],
+])
+def test_dnsbl_sites_valid(sites):
+    assert _contract.dnsbl_site_errors(sites) == []
+
+
+@pytest.mark.parametrize("sites, fragment", [
+    ("zen.spamhaus.org", "must be a list of {name, weight, filter}"),
+    (["zen.spamhaus.org*3"], "entry 1 must be a mapping with a name"),
+    ([{"name": "zen.spamhaus.org", "weight": 101}], "weight must be a whole number from -100 to 100"),
+    ([{"name": "zen.spamhaus.org", "weight": True}], "weight must be a whole number from -100 to 100"),
+    ([{"name": "zen.spamhaus.org", "filter": "10.0.0.2"}], "filter must be the answers that count"),
+    ([{"name": "zen.spamhaus.org", "score": 3}], 'unknown keys ["score"]'),
+])
+def test_dnsbl_sites_invalid(sites, fragment):
+    errors = _contract.dnsbl_site_errors(sites)
+    assert len(errors) == 1 and fragment in errors[0], errors
+
+
+@pytest.mark.parametrize("zones, fragment", [
+    ([{"name": ".", "addresses": ["192.0.2.53"], "insecure": "yes"}], "insecure must be true or false"),
+    ([{"name": "a..b", "addresses": ["192.0.2.53"]}], "name must be a zone"),
+    ([{"name": "test.", "addresses": ["192.0.2.53@0"]}], "addresses must be a non-empty list of IP addresses"),
+    ([{"name": "test.", "addresses": ["192.0.2.53"], "tls": True}], 'unknown keys ["tls"]'),
+])
+def test_resolver_zones_invalid(zones, fragment):
+    errors = _contract.resolver_zone_errors(zones)
+    assert len(errors) == 1 and fragment in errors[0], errors
+
+
+def test_resolver_zones_valid():
+    assert _contract.resolver_zone_errors([{"name": ".", "addresses": ["192.0.2.53", "2001:db8::53@5353"]},
+                                           {"name": "test.", "addresses": ["10.47.25.54"], "insecure": True}]) == []

@@ -111,3 +111,37 @@ def test_the_acme_directory_rule_is_the_one_of_mail_acme_directory():
     for url in ("https://acme.lab.test:14000/dir", "https://acme_host/dir", "http://x/dir", "https://", "https://a b/"):
         refused = bool(_role_rules.role_errors("certbot", dict(CERTBOT, certbot_directory=url)))
         assert refused == (not _contract.ACME_DIRECTORY_RE.match(url)), url
+
+
+RSPAMD = {"rspamd_reject_score": 15, "rspamd_junk_score": 6, "rspamd_local_networks": ["127.0.0.0/8", "::1"],
+          "rspamd_nameservers": []}
+UNBOUND = {"unbound_forward_zones": [{"name": ".", "addresses": ["192.0.2.53", "192.0.2.54@5353", "192.0.2.55@853#dns.example"]}],
+           "unbound_stub_zones": [{"name": "corp.example.", "addresses": ["10.0.0.53"]}],
+           "unbound_insecure_domains": ["test."], "unbound_local_zones_nodefault": ["10.in-addr.arpa."],
+           "unbound_private_domains": [], "unbound_private_addresses": ["10.0.0.0/8", "fc00::/7"],
+           "unbound_check_names": ["debian.org"]}
+
+
+@pytest.mark.parametrize("role, values", [("rspamd", RSPAMD), ("unbound", UNBOUND)])
+def test_the_inbound_defence_roles_valid(role, values):
+    assert _role_rules.role_errors(role, values) == []
+
+
+@pytest.mark.parametrize("role, values, change, fragment", [
+    ("rspamd", RSPAMD, {"rspamd_junk_score": 15}, "rspamd_junk_score: must be below rspamd_reject_score (15), got 15"),
+    ("rspamd", RSPAMD, {"rspamd_reject_score": 0}, "rspamd_reject_score: must be a number above 0"),
+    ("rspamd", RSPAMD, {"rspamd_reject_score": True}, "rspamd_reject_score: must be a number above 0"),
+    ("rspamd", RSPAMD, {"rspamd_local_networks": ["lan"]}, 'rspamd_local_networks: must be a list of addresses or networks'),
+    ("rspamd", RSPAMD, {"rspamd_nameservers": ["dns.example"]}, 'rspamd_nameservers: must be a list of "address"'),
+    ("unbound", UNBOUND, {"unbound_forward_zones": [{"name": ".", "addresses": ["192.0.2.53@99999"]}]},
+     'addresses must be "ip", "ip@port" or "ip@port#tls-name"; invalid: ["192.0.2.53@99999"]'),
+    ("unbound", UNBOUND, {"unbound_stub_zones": [{"name": "corp.example.", "addresses": []}]},
+     'zones without addresses: ["corp.example."]'),
+    ("unbound", UNBOUND, {"unbound_insecure_domains": ["bad name."]}, 'not domain names: ["bad name."]'),
+    ("unbound", UNBOUND, {"unbound_private_addresses": ["127.0.0.0/8"]}, "neither loopback"),
+    ("unbound", UNBOUND, {"unbound_private_addresses": ["0.0.0.0/0"]}, "nor everything (/0)"),
+    ("unbound", UNBOUND, {"unbound_check_names": []}, "unbound_check_names: give at least one name"),
+])
+def test_the_inbound_defence_roles_rules(role, values, change, fragment):
+    errors = _role_rules.role_errors(role, dict(values, **change))
+    assert len(errors) == 1 and fragment in errors[0], errors
