@@ -4,7 +4,9 @@
 #   postmaster-lab-resolver  Unbound: lab zones from Knot, everything else from podman's resolver
 #   postmaster-lab-acme      Pebble, resolving through the lab DNS
 #   postmaster-lab-peer      the outside world: a remote MTA for peer.test that keeps every message
-#                            it receives, and the clients (swaks, curl, openssl, testssl.sh, dkimpy)
+#                            it receives, and the clients (swaks, curl, openssl, testssl.sh, dkimpy);
+#                            it also holds a second outside address (LAB_CLIENT2_IP), a client that
+#                            the lab blocklist bl.lab.test lists
 #
 #   lab.sh up | down | status | peer <command...>
 #
@@ -65,12 +67,28 @@ make_zones() {  # fresh zone files at every start of the DNS container: the lab 
       printf '$ORIGIN %s.\n$TTL 60\n' "$zone"
       printf '@ SOA ns.lab.test. hostmaster.lab.test. 1 60 60 3600 5\n@ NS ns.lab.test.\n'
       case $zone in
-        lab.test) printf 'ns A %s\nacme A %s\n' "$LAB_DNS_IP" "$LAB_ACME_IP" ;;
-        peer.test) printf '@ MX 10 mx\nmx A %s\n@ TXT "v=spf1 a:mx.peer.test -all"\n' "$LAB_PEER_IP" ;;
-        25.47.10.in-addr.arpa) printf '%s PTR %s.\n' "${LAB_PEER_IP##*.}" "$LAB_PEER_NAME" ;;
+        # bl.lab.test: a blocklist that lists the second outside client (and, as every DNSBL
+        # does, 127.0.0.2 for testing), for postscreen's weighted blocklists.
+        lab.test) printf 'ns A %s\nacme A %s\n' "$LAB_DNS_IP" "$LAB_ACME_IP"
+                  printf '%s.bl A 127.0.0.2\n%s.bl TXT "listed in the lab blocklist"\n2.0.0.127.bl A 127.0.0.2\n' \
+                    "$(rev_ip "$LAB_CLIENT2_IP")" "$(rev_ip "$LAB_CLIENT2_IP")" ;;
+        # peer.test sends clean mail (SPF passes for mx.peer.test); strict.peer.test and
+        # lax.peer.test authorise no host at all and ask for DMARC reject and quarantine: a
+        # message from the peer in their name is a forgery the mail server must act on.
+        peer.test) printf '@ MX 10 mx\nmx A %s\nclient2 A %s\n@ TXT "v=spf1 a:mx.peer.test -all"\n' "$LAB_PEER_IP" "$LAB_CLIENT2_IP"
+                   printf '_dmarc TXT "v=DMARC1; p=none"\n'
+                   printf 'strict MX 10 mx\nstrict TXT "v=spf1 -all"\n_dmarc.strict TXT "v=DMARC1; p=reject"\n'
+                   printf 'lax MX 10 mx\nlax TXT "v=spf1 -all"\n_dmarc.lax TXT "v=DMARC1; p=quarantine"\n' ;;
+        25.47.10.in-addr.arpa) printf '%s PTR %s.\n%s PTR client2.peer.test.\n' "${LAB_PEER_IP##*.}" "$LAB_PEER_NAME" "${LAB_CLIENT2_IP##*.}" ;;
       esac
     } > "$LAB_STATE/zones/$zone.zone"
   done
+}
+
+rev_ip() {  # 10.47.25.26 -> 26.25.47.10
+  local a b c d
+  IFS=. read -r a b c d <<< "$1"
+  printf '%s.%s.%s.%s' "$d" "$c" "$b" "$a"
 }
 
 make_ssh_key() {  # the key Ansible logs in with; containers mount authorized_keys read-only
@@ -125,7 +143,8 @@ up() {
   make_ssh_key
   start postmaster-lab-acme "$LAB_ACME_IP" -e PEBBLE_VA_NOSLEEP=1 -e PEBBLE_WFE_NONCEREJECT=0 \
     "$TOOLS_IMAGE" pebble -config /state/pebble/pebble.json -dnsserver "$LAB_DNS_IP:53"
-  start postmaster-lab-peer "$LAB_PEER_IP" "$TOOLS_IMAGE" /lab/peer/start.sh
+  # NET_ADMIN: the peer also holds the second outside client's address (start.sh adds it).
+  start postmaster-lab-peer "$LAB_PEER_IP" --cap-add NET_ADMIN -e LAB_CLIENT2_IP="$LAB_CLIENT2_IP" "$TOOLS_IMAGE" /lab/peer/start.sh
   wait_for "Knot" dig +short +time=1 +tries=1 "@$LAB_DNS_IP" SOA lab.test
   wait_for "Unbound" dig +short +time=1 +tries=1 "@$LAB_RESOLVER_IP" A "$LAB_PEER_NAME"
   wait_for "Pebble" curl -fsS --max-time 2 --cacert "$LAB_STATE/pebble/ca.pem" \

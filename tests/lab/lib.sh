@@ -14,6 +14,7 @@ LAB_DNS_IP=10.47.25.53        # Knot, authoritative for the lab zones
 LAB_RESOLVER_IP=10.47.25.54   # Unbound: lab zones from Knot, the rest from podman's resolver
 LAB_ACME_IP=10.47.25.14       # Pebble
 LAB_PEER_IP=10.47.25.25       # the outside world: a remote MTA and the clients
+LAB_CLIENT2_IP=10.47.25.26    # a second outside client (an address of the peer), listed in bl.lab.test
 LAB_ACME_NAME=acme.lab.test
 LAB_PEER_NAME=mx.peer.test
 

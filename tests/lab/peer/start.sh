@@ -3,6 +3,10 @@
 # the Maildir /var/mail/capture/inbox/ for the tests to read. It relays for nobody. Beside it, a
 # milter that adds a header (lab_milter.py, port 8899): a second milter for the site scenario.
 set -e
+# The second outside client: an address of its own (clients pick it with --local-interface).
+if [ -n "${LAB_CLIENT2_IP:-}" ]; then
+  ip addr add "$LAB_CLIENT2_IP/24" dev eth0 2>/dev/null || ip addr show dev eth0 | grep -qF "inet $LAB_CLIENT2_IP/"
+fi
 groupadd -g 5000 capture 2>/dev/null || true
 useradd -u 5000 -g 5000 -d /var/mail/capture -M capture 2>/dev/null || true
 mkdir -p /var/mail/capture && chown capture:capture /var/mail/capture

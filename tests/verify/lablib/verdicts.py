@@ -17,6 +17,8 @@ SITE_SECRETS = {
     "bob's hash": re.escape("0Z6qiD4TVhbwSwcIT5j1yDHue4Kd"),
     "a SHA512-CRYPT hash": re.escape("$6$rounds=100000$"),
     "a private key": r"BEGIN [A-Z ]*PRIVATE KEY",
+    "rspamd's controller password": re.escape("rspamd-Controller-3"),
+    "an rspamd password hash": r"\$1\$[ybndrfg8ejkmcpqxot1uwisza345h769]{32}\$",
 }
 
 

@@ -176,7 +176,10 @@ def test_dovecot_down_arrivals_wait_in_the_queue_and_are_delivered_once(mail_hos
     entries = [e for e in message_census(mail_host, fault_run) if ".lmtp." in e["id"]]
     problems = judge(tally(entries), expected)
     assert problems == {"missing": [], "doubled": {}, "unexpected": []}
-    assert {entry["maildir"] for entry in entries} == {"/var/vmail/%s/alice/Maildir" % mail_host.vars["site_domain"]}
+    # alice's mailbox: INBOX, or Junk where rspamd finds the controller's messages suspect (they
+    # come from an address without reverse DNS that peer.test's SPF does not allow).
+    mailbox = "/var/vmail/%s/alice/Maildir" % mail_host.vars["site_domain"]
+    assert {entry["maildir"] for entry in entries} <= {mailbox, mailbox + "/.Junk"}
     findings["lmtp"] = "%d deferred, %d delivered once after it was back" % (len(waiting), len(entries))
 
 

@@ -9,6 +9,8 @@ import re
 
 import pytest
 
+from lablib import poll
+
 HOSTS = ("site-debian13", "site-debian12")
 # Not the hash of bob's password, only its salt and scheme: what must be kept as given.
 BOB_HASH_PREFIX = "{SHA512-CRYPT}$6$bobsalt$"
@@ -36,6 +38,11 @@ def secrets(domain):
         ("/var/spool/postfix/opendkim", "opendkim", "postfix", "0750"),
         ("/var/spool/postfix/opendkim/opendkim.sock", "opendkim", "postfix", "0660"),
         ("/var/spool/postfix/opendkim/opendkim-ed25519.sock", "opendkim", "postfix", "0660"),
+        # rspamd's controller settings hold the password hash; its learning socket trusts anyone
+        # who reaches it, so only the mail user's group may.
+        ("/etc/rspamd/local.d/worker-controller.inc", "root", "_rspamd", "0640"),
+        ("/run/rspamd-learn", "_rspamd", "vmail", "2750"),
+        ("/run/rspamd-learn/controller.sock", "_rspamd", "vmail", "0660"),
     ]
 
 
@@ -78,7 +85,7 @@ def test_tls_12_and_up_no_cleartext_login_stable_certificate_paths_and_no_open_r
 
 def test_nothing_of_debians_conf_d_pam_or_snakeoil_leaks_into_dovecot(mail_host):
     effective = mail_host.check("doveconf -n")
-    leaks = sorted({match.group(0) for match in re.finditer(r"pam|conf\.d|dovecot\.pem|snakeoil", effective)})
+    leaks = sorted({match.group(0) for match in re.finditer(r"\bpam\b|conf\.d|dovecot\.pem|snakeoil", effective)})
     assert not leaks, "%s: doveconf -n mentions %s" % (mail_host.name, leaks)
 
 
@@ -101,6 +108,9 @@ def test_systemd_runs_the_units_the_roles_wrote_and_each_reload_keeps_the_daemon
 
 
 def test_every_secret_and_socket_has_its_owner_group_and_mode(mail_host, report):
+    # rspamd makes its learning socket once it has compiled its rules (up to a minute at its first start).
+    poll(lambda: mail_host.run("test -S /run/rspamd-learn/controller.sock").rc == 0, timeout=180, interval=2,
+         what="rspamd's learning socket on %s" % mail_host.name)
     table = secrets(mail_host.vars["site_domain"])
     paths = [path for path, _owner, _group, _mode in table]
     output = mail_host.check("for p in " + " ".join(["%s"] * len(paths)) + '; do stat -L -c "%%U:%%G:%%a:%%n" "$p" 2>/dev/null'
