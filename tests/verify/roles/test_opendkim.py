@@ -121,7 +121,9 @@ def test_check_mode_rerun_changes_nothing(molecule_env, converge, findings):
 def test_milters(mail_host):
     values = dict(line.split(" = ", 1) for line in
                   mail_host.check("postconf smtpd_milters non_smtpd_milters milter_default_action").splitlines())
-    expected = [("unix:opendkim/opendkim.sock", {"default_action": "accept"}),
+    # rspamd's milter first (it checks what arrives), then OpenDKIM's (they sign).
+    expected = [("inet:127.0.0.1:11332", {"default_action": "accept"}),
+                ("unix:opendkim/opendkim.sock", {"default_action": "accept"}),
                 ("unix:opendkim/opendkim-ed25519.sock", {"default_action": "accept"})]
     assert [tuple(m) for m in parse_milters(values["smtpd_milters"])] == expected, values["smtpd_milters"]
     assert [tuple(m) for m in parse_milters(values["non_smtpd_milters"])] == expected, values["non_smtpd_milters"]
@@ -135,7 +137,7 @@ def test_signed_outbound_unsigned_inbound(published, peer, mail_host, run_id, fi
                            "--header", "Subject: signed %s" % run_id, "--header", "X-Run: %s-signed" % run_id)
     code = submitted.returncode
     assert code == 0, redacted(submitted.stdout[-2000:])
-    inbound = peer.swaks("--server", mail_host.address, "--port", "25", "--from", "someone@example.test",
+    inbound = peer.swaks("--server", mail_host.address, "--port", "25", "--from", "someone@peer.test",
                          "--to", "alice@example.test", "--header", "X-Run: %s-inbound" % run_id)
     assert inbound.returncode == 0, inbound.stdout[-2000:]
 
