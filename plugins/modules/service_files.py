@@ -109,6 +109,15 @@ options:
     type: list
     elements: str
     default: []
+  backup:
+    description:
+      - Paths of O(files) whose previous text is kept, when they change, in a copy beside them
+        (C(<path>.<pid>.<date>~), as Ansible's C(backup) option names it); RV(backups) names the
+        copies. For a caller that tries the new configuration on the running daemon and puts the
+        old one back when it misbehaves. Not for secret files.
+    type: list
+    elements: path
+    default: []
 """
 
 EXAMPLES = r"""
@@ -135,6 +144,11 @@ restart:
   description: A changed file matches one of O(restart_on).
   returned: always
   type: bool
+backups:
+  description: Path => the copy of its previous text, for each changed file of O(backup) that existed.
+  returned: always
+  type: dict
+  sample: {/etc/unbound/unbound.conf: /etc/unbound/unbound.conf.4242.2026-12-05@00:10:00~}
 units:
   description:
     - The state of each unit of O(units) after the files were written, C(active) and C(enabled)
@@ -159,6 +173,7 @@ class ServiceFiles:
         self.files = []
         self.diff = []
         self.modes = {}
+        self.backups = {}
 
     def note(self, path):
         if path not in self.files:
@@ -188,7 +203,11 @@ class ServiceFiles:
         _files.write_atomically(self.module, entry["path"], text, int(entry["mode"], 8), prefix=".service_files.")
 
     def put_back(self, current):
-        """Every changed file as it was before this run."""
+        """Every changed file as it was before this run (and no copy of it left)."""
+        for copy in self.backups.values():
+            if os.path.lexists(copy):
+                os.unlink(copy)
+        self.backups = {}
         for path, before in current.items():
             if path not in self.files:
                 continue
@@ -218,6 +237,8 @@ class ServiceFiles:
                     continue
                 if not os.path.isdir(os.path.dirname(path)):
                     self.module.fail_json(msg="%s: the directory of %s does not exist" % (params["service"], path))
+                if path in params["backup"] and current[path] is not None:
+                    self.backups[path] = self.module.backup_local(path)
                 self.write(entry, _service_files.wanted_text(entry))
             if entry["state"] == "present" and os.path.exists(path):
                 self.attributes(path, entry["owner"], entry["group"], entry["mode"], entry in changed)
@@ -225,6 +246,7 @@ class ServiceFiles:
             self.check(current)
         result = {"changed": bool(self.files), "files": self.files,
                   "restart": bool(_service_files.matching(changed_paths, params["restart_on"])),
+                  "backups": self.backups,
                   "units": _units.unit_states(self.module, params["units"])}
         if self.module._diff and self.diff:
             result["diff"] = self.diff
@@ -268,6 +290,7 @@ def main():
             )),
             check=dict(type="list", elements="str", default=[]),
             restart_on=dict(type="list", elements="str", default=[]),
+            backup=dict(type="list", elements="path", default=[]),
             units=_units.ARGUMENT_SPEC["units"],
         ),
         supports_check_mode=True,

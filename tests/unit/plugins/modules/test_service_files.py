@@ -112,3 +112,25 @@ def test_request_problems(files, directories, fragment):
 def test_request_without_problems():
     assert _service_files.request_problems([{"path": "/etc/x", "content": "", "mode": "0600"}, {"path": "/etc/y", "state": "absent"}],
                                            [{"path": "/etc", "mode": "0755"}]) == []
+
+
+def test_backup_keeps_the_previous_text_of_a_changed_file_and_nothing_else(tmp_path, monkeypatch):
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda self, argv, **k: (0, "", ""))
+    main = str(tmp_path / "conf.d" / "main.conf")
+    first = call(service_files.main, _args(tmp_path, backup=[main]))
+    assert first["backups"] == {}  # nothing was there before
+    changed = _args(tmp_path, backup=[main])
+    changed["files"][0]["content"] = "a = 2\n"
+    result = call(service_files.main, changed)
+    assert list(result["backups"]) == [main]
+    assert open(result["backups"][main]).read() == "a = 1\n" and open(main).read() == "a = 2\n"
+    assert call(service_files.main, changed)["backups"] == {}
+    # A refused configuration leaves no copy behind (the first copy is removed first: a copy made
+    # in the same second by the same process would have its name).
+    os.unlink(result["backups"][main])
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda self, argv, **k: (1, "", "bad\n"))
+    refused = _args(tmp_path, backup=[main], check=["democheck"])
+    refused["files"][0]["content"] = "a = {\n"
+    before = sorted(os.listdir(tmp_path / "conf.d"))
+    call(service_files.main, refused, exception=Failed)
+    assert sorted(os.listdir(tmp_path / "conf.d")) == before and open(main).read() == "a = 2\n"
