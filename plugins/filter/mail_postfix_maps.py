@@ -13,6 +13,8 @@ description:
     user unless already mapped. In a domain with a catch-all (C(@domain)), each mailbox maps to
     itself so the catch-all never swallows it. A user may send as themselves and as every alias
     (not a catch-all) whose targets include them. Addresses are lower-cased.
+  - The aliases and catch-alls with a target outside the served domains are listed apart, as
+    C(forwarding_recipients) (mail to them leaves the server again).
 positional: aliases, domains
 options:
   _input:
@@ -40,7 +42,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: C(virtual_mailbox_maps), C(virtual_alias_maps) and C(sender_login_maps), as dicts.
+  description:
+    - C(virtual_mailbox_maps), C(virtual_alias_maps) and C(sender_login_maps), as dicts.
+    - C(forwarding_recipients), a sorted list of the aliases (C(@domain) for a catch-all) that forward outside.
   type: dict
 """
 

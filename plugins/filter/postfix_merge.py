@@ -11,11 +11,18 @@ version_added: 0.2.0
 description:
   - C(main.cf) is merged from the input, then each contribution's C(main_cf) in (C(order), name)
     order, then C(smtpd_milters) and C(non_smtpd_milters), then O(imports), then O(user_main_cf).
-  - C(smtpd_milters) and C(non_smtpd_milters) are always set to the same list - every milter of
-    every contribution, sorted by (milter C(order) - the contribution's unless the milter has its
-    own -, contributor name, position), each in Postfix's
-    per-milter form C({ unix:opendkim/opendkim.sock, default_action=accept }) (Postfix 3.0 and
-    later), followed by the plain O(milters).
+  - The milters of every contribution are sorted by (milter C(order) - the contribution's unless
+    the milter has its own -, contributor name, position), each in Postfix's per-milter form
+    C({ unix:opendkim/opendkim.sock, default_action=accept }) (Postfix 3.0 and later), followed by
+    the plain O(milters).
+  - Each milter has a C(flow). C(inbound) is mail arriving on port 25 from outside mynetworks,
+    C(outbound) the rest (587/465, mynetworks on port 25, sendmail on the host), C(all) (the
+    default, and every plain milter) both.
+  - C(smtpd_milters) is set to the milters of C(all) and C(inbound). C(non_smtpd_milters) and the
+    custom parameter C(postmaster_outbound_milters) get those of C(all) and C(outbound); the
+    submission services refer to the latter.
+  - When the two lists differ and O(client_networks) is given, the table C(milter_clients.cidr)
+    gives those networks the outbound milters on port 25 (C(smtpd_milter_maps)).
   - C(master.cf) is merged from O(master_cf), the contributions' services, then O(user_master_cf),
     field by field (as C(ansible.builtin.combine(recursive=true))); a null removes a service.
   - The lookup tables are O(tables) and the contributions' own.
@@ -25,7 +32,7 @@ description:
   - The result's C(errors) also holds every rule the merged configuration breaks (the shape of
     the contributions, parameter names, values that cannot be written on one line, invalid
     C(master.cf) entries, table keys), with the messages of the postfix role's preflight.
-positional: master_cf, tables, contributions, imports, user_main_cf, user_master_cf, milters
+positional: master_cf, tables, contributions, imports, user_main_cf, user_master_cf, milters, client_networks
 options:
   _input:
     description: The base C(main.cf) settings, name => value.
@@ -43,8 +50,9 @@ options:
     description:
       - What other roles contribute, keyed by the contributing role's name. Each value is a dict
         with any of C(order) (int, default 50), C(main_cf) (dict), C(milters) (list of
-        C({socket, default_action, order}), C(default_action) one of C(accept), C(tempfail),
-        C(reject), C(quarantine), default C(accept); C(order) default the contribution's),
+        C({socket, default_action, order, flow}), C(default_action) one of C(accept), C(tempfail),
+        C(reject), C(quarantine), default C(accept); C(order) default the contribution's; C(flow)
+        one of C(all), C(inbound), C(outbound), default C(all)),
         C(master_cf) (dict of services) and C(tables) (file name => entries).
     type: dict
     default: {}
@@ -63,6 +71,11 @@ options:
     default: {}
   milters:
     description: Plain milter addresses, after the contributed ones; they use C(milter_default_action).
+    type: list
+    elements: str
+    default: []
+  client_networks:
+    description: The networks whose mail on port 25 is outbound (C(mynetworks)).
     type: list
     elements: str
     default: []
@@ -106,10 +119,10 @@ from ansible_collections.postmaster.mail.plugins.module_utils._postfix import me
 
 
 def postfix_merge(main_cf, master_cf=None, tables=None, contributions=None, imports=None,
-                  user_main_cf=None, user_master_cf=None, milters=None):
+                  user_main_cf=None, user_master_cf=None, milters=None, client_networks=None):
     return merge_contributions(main_cf, base_master_cf=master_cf, base_tables=tables,
                                contributions=contributions, imports=imports, user_main_cf=user_main_cf,
-                               user_master_cf=user_master_cf, milters=milters)
+                               user_master_cf=user_master_cf, milters=milters, client_networks=client_networks)
 
 
 class FilterModule:

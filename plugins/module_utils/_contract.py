@@ -38,6 +38,7 @@ DEFAULTS = {
     "mail_acme_directory": "https://acme-v02.api.letsencrypt.org/directory",
     "mail_password_min_length": 12,
     "mail_greylisting": False,
+    "mail_srs": True,
     "mail_spam_reject_score": 15,
     "mail_spam_junk_score": 6,
     "mail_spam_remote_checks": True,
@@ -524,9 +525,10 @@ def _defence_rules(values):
     if _score(reject) and _score(junk) and junk >= reject:
         yield "mail_spam_junk_score", (
             "must be below mail_spam_reject_score (%s): mail scoring between them goes to Junk, got %s" % (to_json(reject), to_json(junk)))
-    greylisting = values.get("mail_greylisting", DEFAULTS["mail_greylisting"])
-    if not (isinstance(greylisting, bool) or (_is_string(greylisting) and greylisting.lower() in BOOLEAN_STRINGS)):
-        yield "mail_greylisting", "must be true or false, got %s" % to_json(greylisting)
+    for name in ("mail_greylisting", "mail_srs"):
+        flag = values.get(name, DEFAULTS[name])
+        if not (isinstance(flag, bool) or (_is_string(flag) and flag.lower() in BOOLEAN_STRINGS)):
+            yield name, "must be true or false, got %s" % to_json(flag)
     for name in ("mail_resolver_forward_zones", "mail_resolver_stub_zones"):
         for message in resolver_zone_errors(values.get(name, DEFAULTS[name])):
             yield name, message

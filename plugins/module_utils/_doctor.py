@@ -59,6 +59,9 @@ def diagnose(lookup, hostname, domains, addresses, dkim_records=None, resolvers_
     home = host_domain(hostname, domains)
     results.extend(check_host_addresses(lookup, home, hostname, addresses))
     results.extend(check_ptr(lookup, home, hostname, addresses))
+    if hostname not in domains:
+        # HELO checks and the SRS senders of forwarded mail (records: the host name's SPF).
+        results.extend(check_spf(lookup, hostname, hostname, addresses))
     for domain in domains:
         results.append(check_mx(lookup, domain, hostname))
         results.extend(check_spf(lookup, domain, hostname, addresses))

@@ -29,11 +29,12 @@ MASTER_CF_COMMENT = (
     "# service type  private unpriv  chroot  wakeup  maxproc command + args\n"
 )
 TABLE_COMMENT = "# Rendered by the postmaster.mail.postfix role; the index beside it is rebuilt by postmap.\n"
+PATTERN_COMMENT = "# Rendered by the postmaster.mail.postfix role; Postfix reads it whole (no index).\n"
 ALIASES_COMMENT = "# Local aliases, rendered by the postmaster.mail.postfix role from postfix_local_aliases.\n"
 
 MASTER_COLUMNS = ("private", "unpriv", "chroot", "wakeup", "maxproc")
 MASTER_FIELDS = MASTER_COLUMNS + ("command", "options", "args", "enabled")
-MASTER_KEY_RE = re.compile(r"^[a-z0-9._-]+/(inet|unix|unix-dgram|fifo|pass)$")
+MASTER_KEY_RE = re.compile(r"^[a-z0-9._:\[\]-]+/(inet|unix|unix-dgram|fifo|pass)$")
 PARAMETER_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 TABLE_KEY_RE = re.compile(r"^[^\s#]+$")
 TABLE_FILE_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
@@ -43,9 +44,18 @@ CONTRIBUTOR_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 RESERVED_TABLE_RE = re.compile(r"(^postfix-files$|\.(cf|proto|lmdb|cdb|db)$)")
 
 MILTER_ACTIONS = ("accept", "tempfail", "reject", "quarantine")
-MILTER_KEYS = ("smtpd_milters", "non_smtpd_milters")
+MILTER_KEYS = ("smtpd_milters", "non_smtpd_milters", "postmaster_outbound_milters", "smtpd_milter_maps")
 CONTRIBUTION_FIELDS = ("order", "main_cf", "milters", "master_cf", "tables")
-MILTER_FIELDS = ("socket", "default_action", "order")
+MILTER_FIELDS = ("socket", "default_action", "order", "flow")
+# Which mail a milter sees: "inbound" (port 25 from outside mynetworks), "outbound" (the users'
+# submissions on 587/465, mynetworks on port 25, sendmail on the host), or "all".
+MILTER_FLOWS = ("all", "inbound", "outbound")
+# The custom main.cf parameter holding the outbound milters (the submission services' smtpd_milters
+# refer to it), and the table giving them to mynetworks on port 25 (smtpd_milter_maps).
+OUTBOUND_MILTERS = "postmaster_outbound_milters"
+MILTER_CLIENTS_TABLE = "milter_clients.cidr"
+# Tables written as given, without an index: Postfix reads them whole (regexp, cidr, pcre).
+PATTERN_TABLE_RE = re.compile(r"\.(regexp|cidr|pcre)$")
 DEFAULT_ORDER = 50
 
 # Postfix's built-in values of the parameters that need a restart, so that a main.cf that omits
@@ -155,6 +165,15 @@ def render_table(entries, header=""):
     for key, value in _sorted_items(entries):
         lines.append("%s %s\n" % (key, render_value(value, ", ")))
     return "".join(lines)
+
+
+def render_pattern_table(text, header=""):
+    """A regexp, cidr or pcre table: its text as given, after the header (no index is built)."""
+    return comment_block(header) + PATTERN_COMMENT + text + ("" if text.endswith("\n") or not text else "\n")
+
+
+def is_pattern_table(name, entries):
+    return bool(PATTERN_TABLE_RE.search(name)) and isinstance(entries, str)
 
 
 def render_aliases(aliases, header=""):
@@ -300,10 +319,13 @@ def _check_milters(where, milters, default_order, errors):
         order = milter.get("order", default_order)
         if not _is_int(order):
             problems.append("order must be an integer, got %s" % json.dumps(order, default=str))
+        flow = milter.get("flow", "all")
+        if flow not in MILTER_FLOWS:
+            problems.append("flow must be one of %s, got %s" % (", ".join(MILTER_FLOWS), json.dumps(flow, default=str)))
         if problems:
             errors.append("%s: %s" % (label, "; ".join(problems)))
             continue
-        good.append({"socket": socket, "default_action": action, "order": order, "position": position})
+        good.append({"socket": socket, "default_action": action, "order": order, "position": position, "flow": flow})
     return good
 
 
@@ -433,14 +455,27 @@ def _table_errors(label, entries):
     return errors
 
 
+def milter_clients_table(networks, milters):
+    """A cidr table giving ``milters`` to each of ``networks`` (mynetworks' form: [v6]/len)."""
+    value = ", ".join(milters) if milters else "DISABLE"
+    lines = []
+    for network in networks:
+        network = str(network).replace("[", "").replace("]", "")
+        lines.append("%s %s\n" % (network if "/" in network else network + ("/128" if ":" in network else "/32"), value))
+    return "".join(lines)
+
+
 def merge_contributions(base_main_cf, base_master_cf=None, base_tables=None, contributions=None,
-                        imports=None, user_main_cf=None, user_master_cf=None, milters=None):
+                        imports=None, user_main_cf=None, user_master_cf=None, milters=None, client_networks=None):
     """Merge the layers of the postfix role's configuration.
 
     main.cf: ``base_main_cf``, then each contribution's ``main_cf`` in (order, name) order, then
     ``smtpd_milters`` and ``non_smtpd_milters`` (every contribution's milters sorted by (order,
     contributor, position), each in Postfix's per-milter form with its own default_action, then
-    the plain ``milters``), then ``imports`` (a list of main.cf dicts, kept for compatibility),
+    the plain ``milters``; smtpd_milters holds the milters of the flows "all" and "inbound",
+    non_smtpd_milters and postmaster_outbound_milters those of "all" and "outbound", and when they
+    differ the cidr table milter_clients.cidr gives ``client_networks`` the outbound ones on port
+    25), then ``imports`` (a list of main.cf dicts, kept for compatibility),
     then ``user_main_cf``. master.cf: ``base_master_cf``, the contributions' services, then
     ``user_master_cf``, each merged field by field (``combine(recursive=true)``). Tables:
     ``base_tables`` (file name => entries) and the contributions' own.
@@ -452,9 +487,9 @@ def merge_contributions(base_main_cf, base_master_cf=None, base_tables=None, con
     master.cf and tables must follow).
     """
     errors = []
-    base_main_cf, base_master_cf, base_tables, contributions, imports, user_main_cf, user_master_cf, milters = _plain(
+    base_main_cf, base_master_cf, base_tables, contributions, imports, user_main_cf, user_master_cf, milters, client_networks = _plain(
         [base_main_cf or {}, base_master_cf or {}, base_tables or {}, contributions or {}, imports or [],
-         user_main_cf or {}, user_master_cf or {}, milters])
+         user_main_cf or {}, user_master_cf or {}, milters, client_networks or []])
     main_cf = dict(base_main_cf)
     master_cf = dict(base_master_cf)
     tables = dict(base_tables)
@@ -505,13 +540,19 @@ def merge_contributions(base_main_cf, base_master_cf=None, base_tables=None, con
             socket_from[milter["socket"]] = name
             contributed_milters.append((milter["order"], name, milter["position"], milter))
 
-    rendered = [render_milter(milter) for _order, _name, _position, milter in sorted(contributed_milters, key=lambda m: m[:3])]
+    ordered = [milter for _order, _name, _position, milter in sorted(contributed_milters, key=lambda m: m[:3])]
     if milters is not None and not isinstance(milters, list):
         errors.append("postfix_milters: must be a list of milter addresses")
         milters = []
-    all_milters = rendered + list(milters or [])
-    for key in MILTER_KEYS:
-        main_cf[key] = list(all_milters)
+    inbound = [render_milter(m) for m in ordered if m["flow"] != "outbound"] + list(milters or [])
+    outbound = [render_milter(m) for m in ordered if m["flow"] != "inbound"] + list(milters or [])
+    main_cf["smtpd_milters"] = inbound
+    main_cf["non_smtpd_milters"] = list(outbound)
+    main_cf[OUTBOUND_MILTERS] = list(outbound)
+    if inbound != outbound and client_networks:
+        # Port 25 serves both flows: mynetworks gets the outbound milters (first match wins).
+        main_cf["smtpd_milter_maps"] = "cidr:/etc/postfix/" + MILTER_CLIENTS_TABLE
+        tables[MILTER_CLIENTS_TABLE] = milter_clients_table(client_networks, outbound)
 
     if not isinstance(imports, list):
         errors.append("postfix_main_cf_imports: must be a list of main.cf dicts")
@@ -528,9 +569,13 @@ def merge_contributions(base_main_cf, base_master_cf=None, base_tables=None, con
 
     errors.extend(_main_cf_errors(main_cf))
     errors.extend(_master_cf_errors(master_cf))
+    table_labels.setdefault(MILTER_CLIENTS_TABLE, "postfix_mynetworks (the milters of mynetworks on port 25)")
     for file_name in tables:
-        if isinstance(tables[file_name], Mapping):
+        if PATTERN_TABLE_RE.search(file_name) and not isinstance(tables[file_name], str):
+            errors.append("%s: a .regexp, .cidr or .pcre table is given as its text" % table_labels[file_name])
+        elif isinstance(tables[file_name], Mapping):
             errors.extend(_table_errors(table_labels[file_name], tables[file_name]))
-        else:
-            errors.append("%s: must be a dict of key => value" % table_labels[file_name])
+        elif not is_pattern_table(file_name, tables[file_name]):
+            errors.append("%s: must be a dict of key => value (a .regexp, .cidr or .pcre table: its text)"
+                          % table_labels[file_name])
     return {"main_cf": main_cf, "master_cf": master_cf, "tables": tables, "errors": errors}

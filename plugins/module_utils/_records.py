@@ -66,6 +66,10 @@ def generate(hostname, domains, ipv4=(), ipv6=(), dkim_records=None, dmarc_polic
         add(home, hostname, "AAAA", address)
     authorised = ["ip4:%s" % a for a in ipv4] + ["ip6:%s" % a for a in ipv6] or ["a:%s" % hostname]
     spf = " ".join(["v=spf1"] + authorised + [spf_all])
+    # The host name's own SPF: receivers check the HELO name with it, and forwarded mail leaves
+    # with an SRS envelope sender in the host name's domain.
+    if hostname not in domains:
+        add(home, hostname, "TXT", spf, txt_strings(spf))
     for domain in domains:
         add(domain, domain, "MX", "%d %s." % (mx_preference, hostname))
         add(domain, domain, "TXT", spf, txt_strings(spf))

@@ -72,6 +72,31 @@ def postfix_errors(values):
     if not 1 <= _int(threshold) <= 1000:
         errors.append("postfix_dnsbl_threshold: must be a whole number from 1 to 1000 (the weights that refuse a client), got %s"
                       % to_json(threshold))
+    if values.get("postfix_srs_enabled"):
+        errors += _srs_errors(values)
+    return errors
+
+
+SRS_PORTS = ("postfix_srs_forward_port", "postfix_srs_reverse_port", "postfix_srs_reinject_port")
+
+
+def _srs_errors(values):
+    """SRS (postsrsd and the re-injecting smtpd): a domain to rewrite into, names to leave alone,
+    three distinct loopback ports."""
+    errors = []
+    domain = values.get("postfix_srs_domain", values.get("postfix_myhostname"))
+    if not (isinstance(domain, str) and _names.is_domain_name(domain)):
+        errors.append("postfix_srs_domain: must be a domain name such as mail.example.org (this Postfix takes "
+                      "mail for it), got %s" % to_json(domain))
+    errors += _domains_rule("postfix_srs_exclude_domains", values.get("postfix_srs_exclude_domains", []))
+    ports = {name: values.get(name) for name in SRS_PORTS if name in values}
+    for name, port in sorted(ports.items()):
+        if isinstance(port, bool) or not 1 <= _int(port) <= 65535 or str(port).strip() != str(_int(port)):
+            errors.append("%s: must be a TCP port from 1 to 65535, got %s" % (name, to_json(port)))
+    used = [_int(port) for port in ports.values()]
+    if len(set(used)) != len(used):
+        errors.append("%s: must be three different ports, got %s" % (
+            " / ".join(SRS_PORTS), to_json([ports.get(name) for name in SRS_PORTS])))
     return errors
 
 
@@ -181,6 +206,11 @@ def rspamd_errors(values):
     invalid = _invalid(values.get("rspamd_nameservers", []), _names.is_resolver)
     if invalid:
         errors.append('rspamd_nameservers: must be a list of "address" or "address:port"; invalid: %s' % to_json(invalid))
+    invalid = _invalid(values.get("rspamd_forwarding_recipients", []),
+                       lambda item: _names.is_email_address(item) or (item.startswith("@") and _names.is_domain_name(item[1:])))
+    if invalid:
+        errors.append('rspamd_forwarding_recipients: must be a list of addresses such as fwd@example.org, or "@example.org" '
+                      "for a catch-all; invalid: %s" % to_json(invalid))
     return errors
 
 

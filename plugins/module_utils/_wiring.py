@@ -14,7 +14,9 @@ def postfix_maps(users, aliases, domains):
     - postmaster@ and abuse@ of every served domain go to the first user, unless mapped already;
     - in a domain with a catch-all ("@domain"), each mailbox maps to itself, so the catch-all
       never swallows it;
-    - a user may send as themselves and as every alias (not catch-all) whose targets include them.
+    - a user may send as themselves and as every alias (not catch-all) whose targets include them;
+    - the aliases (and catch-alls) with a target outside the served domains are the forwarding
+      recipients: mail to them leaves this server again.
     Addresses are compared and written in lower case. Raises ValueError for an address without
     a domain (site.yml checks the addresses first, so a user should never see it).
     """
@@ -49,8 +51,13 @@ def postfix_maps(users, aliases, domains):
             logins = sender_logins.setdefault(alias["address"], [])
             logins += [o for o in owners if o not in logins]
 
+    served = {domain.lower() for domain in domains}
+    forwarding = sorted(address for address, targets in alias_map.items()
+                        if any(target.rpartition("@")[2] not in served for target in targets))
+
     return {
         "virtual_mailbox_maps": {mailbox: "OK" for mailbox in mailboxes},
         "virtual_alias_maps": alias_map,
         "sender_login_maps": sender_logins,
+        "forwarding_recipients": forwarding,
     }

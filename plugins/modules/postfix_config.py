@@ -70,6 +70,8 @@ options:
       - Lookup tables, file name under O(config_dir) => dict of key => value, written sorted by key;
         list values are joined with C(", ").
       - Their indexes are C(<file>.<map_type>).
+      - A table whose name ends in C(.regexp), C(.cidr) or C(.pcre) is given as its text instead, and
+        written as it is with no index (Postfix reads such a table whole).
     type: dict
     default: {}
   aliases:
@@ -199,6 +201,8 @@ class PostfixConfig:
         self.config_dir = self.params["config_dir"]
         self.main_path = os.path.join(self.config_dir, "main.cf")
         self.master_path = os.path.join(self.config_dir, "master.cf")
+        # Tables Postfix reads whole (regexp, cidr, pcre): written, never indexed.
+        self.patterns = set()
 
     def render(self):
         """Path => new text, in the order the files go live (sources first, main.cf last)."""
@@ -210,9 +214,15 @@ class PostfixConfig:
                 if _postfix.table_name_problem(name):
                     self.module.fail_json(msg="tables: %s" % _postfix.table_name_problem(name))
                 entries = params["tables"][name]
+                path = os.path.join(self.config_dir, name)
+                if _postfix.is_pattern_table(name, entries):
+                    files[path] = _postfix.render_pattern_table(entries, header)
+                    self.patterns.add(path)
+                    continue
                 if not isinstance(entries, dict):
-                    self.module.fail_json(msg="tables: %s must be a dict of key => value" % name)
-                files[os.path.join(self.config_dir, name)] = _postfix.render_table(entries, header)
+                    self.module.fail_json(msg="tables: %s must be a dict of key => value (a .regexp, .cidr or .pcre "
+                                              "table: its text)" % name)
+                files[path] = _postfix.render_table(entries, header)
             if params["aliases"] is not None:
                 files[params["aliases_path"]] = _postfix.render_aliases(params["aliases"], header)
             files[self.master_path] = _postfix.render_master_cf(params["master_cf"], header)
@@ -245,8 +255,9 @@ class PostfixConfig:
                          "before_header": path if current[path] is not None else "%s (absent)" % path,
                          "after_header": path})
 
-        stale = _postfix.stale_indexes(sources, self.mtimes(sources), params["map_type"],
-                                       [path for path in sources if path in changed_content])
+        indexed = [path for path in sources if path not in self.patterns]
+        stale = _postfix.stale_indexes(indexed, self.mtimes(indexed), params["map_type"],
+                                       [path for path in indexed if path in changed_content])
         if not check_mode:
             self.rebuild(stale, params["candidate_dir"] if config_changes else self.config_dir)
 

@@ -43,6 +43,8 @@ def secrets(domain):
         ("/etc/rspamd/local.d/worker-controller.inc", "root", "_rspamd", "0640"),
         ("/run/rspamd-learn", "_rspamd", "vmail", "2750"),
         ("/run/rspamd-learn/controller.sock", "_rspamd", "vmail", "0660"),
+        # postsrsd's key, which signs every SRS address (a forger who had it could bounce mail through here).
+        ("/etc/postsrsd.secret", "root", "root", "0600"),
     ]
 
 

@@ -7,6 +7,9 @@
     Authentication-Results saying spf=pass (both); a forged sender under p=quarantine delivered
     into Junk by the real checks (both);
   * no served domain as envelope sender from outside (13);
+  * forwarding (both): mail to an alias that forwards to the peer leaves with an SRS envelope sender
+    that passes SPF there, the local copy keeps its sender, and a bounce to the SRS address comes
+    back to the original sender; what would be filed into Junk is refused instead of forwarded;
   * learning: moving a message into Junk teaches rspamd spam, out of it ham, other moves nothing
     (both);
   * faults: rspamd, Redis or the local resolver down, mail counted by Message-ID (13).
@@ -16,13 +19,17 @@ from the controller; reading is imaplib against Pebble's root. Run by
 extensions/molecule/site/verify.yml; see tests/verify/conftest.py for the fixtures.
 """
 
+import email
+import email.utils
 import imaplib
+import json
 import re
 
 import pytest
 
-from lablib import flush_queue, imap_fetch, poll, send
+from lablib import flush_queue, imap_fetch, poll, receiver, send
 from lablib.census import judge, message_census, tally
+from lablib.peer import ROOTS_PEM
 from lablib.remote import tls_context
 from lablib.verdicts import without_auth
 
@@ -37,6 +44,8 @@ RSPAMC = "rspamc -h /run/rspamd-learn/controller.sock"
 PROSE = " ".join("The quarterly garden report lists tomatoes beans peppers and %d rows of late lettuce." % n
                  for n in range(40))
 FAULT_COUNT = 5
+# The peer's catch-all Maildir (tests/lab/peer/start.sh).
+CAPTURE = "/var/mail/capture/inbox/new"
 
 
 def swaks_25(peer, server, *args, timeout=90):
@@ -128,6 +137,24 @@ def test_gtube_is_refused_at_the_end_of_data(peer, hosts, name, findings):
     findings["gtube " + name] = reply
 
 
+def test_a_users_submission_is_not_scanned_as_inbound(peer, hosts, run_id, findings):
+    """The GTUBE pattern refused on port 25 leaves when a user submits it on 587: rspamd is an
+    inbound milter only (its log never sees the message); OpenDKIM signs it."""
+    server = hosts[HOST13]
+    domain = server.vars["site_domain"]
+    message_id = "<gtube-587-%s@%s>" % (run_id, domain)
+    result = peer.swaks("--server", server.vars["mail_hostname"], "--port", "587", "-tls", "--tls-verify",
+                        "--tls-ca-path", ROOTS_PEM, "--auth", "PLAIN", "--auth-user", "alice@" + domain,
+                        "--auth-password", ALICE_PASSWORD, "--from", "alice@" + domain, "--to", "gtube-%s@peer.test" % run_id,
+                        "--header", "Message-ID: " + message_id, "--body", "Test message.\n" + GTUBE + "\n")
+    assert result.returncode == 0, without_auth(result.stdout)
+    _path, delivered = at_the_peer(peer, None, "gtube-%s@peer.test" % run_id, "the submitted GTUBE message at the peer",
+                                   header=("Message-ID", message_id))
+    assert delivered.get_all("DKIM-Signature"), str(delivered)
+    assert server.run("grep -F %s /var/log/rspamd/rspamd.log", message_id.strip("<>")).rc == 1
+    findings["gtube 587"] = "accepted (%s), signed, not in rspamd's log" % last_reply(result.stdout)[:40]
+
+
 def test_a_dmarc_reject_forgery_is_refused(peer, hosts, findings):
     server = hosts[HOST13]
     result = swaks_25(peer, server, "--ehlo", "mx.peer.test", "--from", "ceo@strict.peer.test",
@@ -196,6 +223,74 @@ def test_the_controller_wants_its_password_and_the_host_resolves_through_unbound
     assert answer == "127.0.0.2", answer
     findings["controller"] = "no password %s, wrong %s, right %s; resolv.conf: 127.0.0.1 only, DNSBL answer %s" % (
         without, wrong, right, answer)
+
+
+# --- forwarding: SRS ---------------------------------------------------------------------------
+
+def at_the_peer(peer, mark, delivered_to, what, header=None):
+    """The path and headers (an email.message.Message) of the message with "X-Run: <mark>" (or
+    the given (name, value) header) delivered to <delivered_to> in the peer's catch-all Maildir."""
+    line = "%s: %s" % header if header else "X-Run: %s" % mark
+    script = ('grep -l -x -F "$1" %s/* 2>/dev/null | xargs -r grep -l -x -i -F "Delivered-To: $2" | head -1'
+              % CAPTURE)
+
+    def look():
+        return peer.sh(script, line, delivered_to).stdout.strip()
+
+    path = poll(look, timeout=30, interval=0.5, what=what)
+    head = peer.read_file(path).split("\n\n", 1)[0]
+    return path, email.message_from_string(head)
+
+
+@pytest.mark.parametrize("name", HOSTS)
+def test_forwarded_mail_leaves_with_an_srs_sender_and_its_bounce_comes_back(
+        peer, hosts, pebble_roots, run_id, name, findings):
+    server = hosts[name]
+    domain, hostname = server.vars["site_domain"], server.vars["mail_hostname"]
+    mark = "%s-forward" % run_id
+    result = swaks_25(peer, server, "--ehlo", "mx.peer.test", "--from", "someone@peer.test",
+                      "--to", "fwd@%s,alice@%s" % (domain, domain), "--header", "X-Run: " + mark)
+    assert result.returncode == 0, without_auth(result.stdout)
+    path, forwarded = at_the_peer(peer, mark, "fwd-%s@peer.test" % domain, "the forwarded copy at the peer (%s)" % name)
+    sender = email.utils.parseaddr(forwarded["Return-Path"])[1]
+    assert re.fullmatch(r"SRS0=[^=@]+=[^=@]+=peer\.test=someone@%s" % re.escape(hostname), sender, re.I), sender
+    # The peer judges it as any receiver would: SPF of the SRS sender's domain, for this server's address.
+    evaluated = peer.run("python3", "-c", receiver.source(), path, server.vars["mail_public_ipv4"], hostname, timeout=60)
+    assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+    verdict = json.loads(evaluated.stdout)
+    assert (verdict["mail_from"], verdict["spf"]) == (sender, "pass"), verdict
+    # The copy delivered here keeps the original sender.
+    local = poll(lambda: mailbox_messages(server, "INBOX", ("X-Run", mark), roots=pebble_roots), timeout=30,
+                 interval=0.5, what="alice's copy on %s" % name)
+    assert email.utils.parseaddr(local[0]["Return-Path"])[1] == "someone@peer.test", str(local[0])
+    # The peer bounces it: the bounce, to the SRS address, comes back to the original sender.
+    bounce = swaks_25(peer, server, "--ehlo", "mx.peer.test", "--from", "<>", "--to", sender,
+                      "--header", "X-Run: %s-bounce" % mark, "--header", "Subject: Undelivered Mail Returned to Sender")
+    assert bounce.returncode == 0, without_auth(bounce.stdout)
+    _path, returned = at_the_peer(peer, mark + "-bounce", "someone@peer.test", "the bounce back at someone@peer.test")
+    assert returned["Return-Path"].strip() == "<>", str(returned)
+    # A made-up SRS address (a wrong hash) is refused.
+    forged = re.sub(r"^SRS0=[^=]+=", "SRS0=AAAA=", sender)
+    refused = swaks_25(peer, server, "--ehlo", "mx.peer.test", "--from", "<>", "--to", forged)
+    assert refused.returncode == 24 and last_reply(refused.stdout).startswith("550 5.1.1"), without_auth(refused.stdout)
+    findings["srs " + name] = "forwarded as %s (SPF %s at the peer); bounce returned to someone@peer.test; forged hash: %s" % (
+        sender, verdict["spf"], last_reply(refused.stdout)[:60])
+
+
+@pytest.mark.parametrize("name", HOSTS)
+def test_what_would_be_junk_is_refused_rather_than_forwarded(peer, hosts, run_id, name, findings):
+    """The p=quarantine forgery that lands in alice's Junk (above) is refused at SMTP time when it
+    is for the alias that forwards to the peer: this server does not pass it on."""
+    server = hosts[name]
+    mark = "%s-forward-junk" % run_id
+    result = swaks_25(peer, server, "--ehlo", "mx.peer.test", "--from", "news@lax.peer.test",
+                      "--header", "From: <news@lax.peer.test>", "--to", "fwd@" + server.vars["site_domain"],
+                      "--header", "X-Run: " + mark)
+    assert result.returncode == 26, without_auth(result.stdout)
+    reply = last_reply(result.stdout)
+    assert reply == "554 5.7.1 Refused: this would be filed as spam, and this address forwards elsewhere", result.stdout[-1500:]
+    assert peer.sh('grep -l -x -F "X-Run: $1" %s/* 2>/dev/null' % CAPTURE, mark).stdout == ""
+    findings["forwarding refuses junk " + name] = reply
 
 
 # --- learning through IMAPSieve -----------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Two milters, composed (issue 14): the site scenario's Debian 13 host has the lab's milter on the
-peer (tests/lab/peer/lab_milter.py, default_action=tempfail) as a contribution of its own beside
-OpenDKIM's two (default_action=accept). A message received on port 25 passes all of them; each
+peer (tests/lab/peer/lab_milter.py, default_action=tempfail, every flow) as a contribution of its
+own beside OpenDKIM's two (default_action=accept, outbound mail) and rspamd's (inbound mail). A message received on port 25 passes all of them; each
 milter, stopped, gets its own default_action: the lab milter's refuses for now, OpenDKIM's lets
 the message through unsigned.
 
@@ -99,13 +99,24 @@ def send_to_alice(mail_host, run):
 
 
 def test_postfix_lists_each_milter_with_its_default_action(mail_host, findings):
-    value = mail_host.check("postconf -h smtpd_milters").strip()
-    milters = parse_milters(value)
-    for expected in (Milter("unix:opendkim/opendkim.sock", {"default_action": "accept"}),
-                     Milter("unix:opendkim/opendkim-ed25519.sock", {"default_action": "accept"}),
-                     Milter("inet:10.47.25.25:8899", {"default_action": "tempfail"})):
-        assert expected in milters, "smtpd_milters = %s" % value
-    findings["milters"] = value
+    """Each milter where its mail comes in: rspamd (inbound) on port 25 from outside, OpenDKIM
+    (outbound) for the submissions, mynetworks and sendmail, the lab's (all) everywhere."""
+    lab = Milter("inet:10.47.25.25:8899", {"default_action": "tempfail"})
+    signers = [Milter("unix:opendkim/opendkim.sock", {"default_action": "accept"}),
+               Milter("unix:opendkim/opendkim-ed25519.sock", {"default_action": "accept"})]
+    rspamd = Milter("inet:127.0.0.1:11332", {"default_action": "accept"})
+    values = dict(line.split(" = ", 1) for line in mail_host.check(
+        "postconf smtpd_milters non_smtpd_milters postmaster_outbound_milters smtpd_milter_maps").splitlines())
+    assert parse_milters(values["smtpd_milters"]) == [rspamd, lab], values
+    assert parse_milters(values["non_smtpd_milters"]) == parse_milters(values["postmaster_outbound_milters"]) == signers + [lab], values
+    assert values["smtpd_milter_maps"] == "cidr:/etc/postfix/milter_clients.cidr", values
+    table = [line.split(" ", 1) for line in mail_host.check("cat /etc/postfix/milter_clients.cidr").splitlines()
+             if line and not line.startswith("#")]
+    assert [(network, parse_milters(value)) for network, value in table] == [
+        ("127.0.0.0/8", signers + [lab]), ("::1/128", signers + [lab])], table
+    submission = mail_host.check("postconf -P submission/inet/smtpd_milters submissions/inet/smtpd_milters").split()
+    assert submission.count("$postmaster_outbound_milters") == 2, submission
+    findings["milters"] = "port 25 %s; outbound %s" % (values["smtpd_milters"], values["postmaster_outbound_milters"])
 
 
 def test_a_message_passes_every_milter(mail_host, lab_milter, opendkim_running, run_id, findings):

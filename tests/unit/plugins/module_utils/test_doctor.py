@@ -194,3 +194,15 @@ def test_name_info_follows_cnames():
 def test_dmarc_with_an_empty_part_and_no_equals():
     assert _doctor.dmarc_report_domains("v=DMARC1; p=none;; rua=mailto:a@example.net;") == ["example.net"]
     assert "'bogus' is not tag=value" in _doctor.dmarc_problems("v=DMARC1; p=none; bogus")
+
+
+def test_the_host_name_gets_an_spf_record_of_its_own_and_the_doctor_checks_it():
+    rows = [r for r in _records.generate(HOST, ["example.org"], [IP])["records"] if r["name"] == HOST + "."]
+    assert [(r["type"], r["value"]) for r in rows] == [("A", IP), ("TXT", "v=spf1 ip4:%s ~all" % IP)]
+    zone = good_zone()
+    del zone[(HOST, "TXT")]
+    failed = [r for r in diagnose(zone) if r["status"] != "ok"]
+    assert {(r["domain"], r["check"]) for r in failed} == {(HOST, "spf")}, failed
+    # A server named after its only domain publishes one SPF record there.
+    same = _records.generate("example.org", ["example.org"], [IP])["records"]
+    assert len([r for r in same if r["type"] == "TXT" and r["value"].startswith("v=spf1")]) == 1

@@ -11,6 +11,7 @@ from ansible_collections.postmaster.mail.plugins.module_utils._postfix import (
     render_aliases,
     render_main_cf,
     render_master_cf,
+    render_pattern_table,
     render_table,
     render_value,
     restart_needed,
@@ -232,7 +233,7 @@ def test_two_milters_of_two_contributions_keep_their_own_default_action():
     assert result["main_cf"]["smtpd_milters"] == expected
     assert result["main_cf"]["non_smtpd_milters"] == expected
     assert render_main_cf(result["main_cf"]).count(
-        "{ unix:opendkim/opendkim.sock, default_action=accept }, { inet:127.0.0.1:11332, default_action=tempfail }") == 2
+        "{ unix:opendkim/opendkim.sock, default_action=accept }, { inet:127.0.0.1:11332, default_action=tempfail }") == 3
 
 
 def test_milters_sort_by_their_order_then_contributor_then_position_and_plain_ones_come_last():
@@ -406,3 +407,48 @@ def test_more_master_cf_and_table_rules():
         "postfix_t_maps: values must be text, a number, a boolean or a list of those, without line breaks; "
         'invalid at: ["k"]',
     ]
+
+
+def test_an_inet_service_may_listen_on_one_address():
+    service = {"private": "n", "chroot": "y", "command": "smtpd", "options": {"smtpd_milters": "",
+               "smtpd_client_restrictions": ["permit_mynetworks", "reject"]}}
+    result = merge(user_master_cf={"127.0.0.1:10027/inet": service, "[::1]:10028/inet": service})
+    assert result["errors"] == []
+    text = render_master_cf(result["master_cf"])
+    assert "\n127.0.0.1:10027 inet  n       -       y       -       -       smtpd\n" in text
+    assert "  -o smtpd_client_restrictions=permit_mynetworks,reject\n" in text
+    assert merge(user_master_cf={"127.0.0.1 10027/inet": service})["errors"]
+
+
+def test_inbound_and_outbound_milters_go_where_their_mail_comes_in():
+    result = merge({
+        "rspamd": {"order": 10, "milters": [{"socket": "inet:127.0.0.1:11332", "flow": "inbound"}]},
+        "opendkim": {"order": 20, "milters": [{"socket": "unix:opendkim/opendkim.sock", "flow": "outbound"}]},
+        "lab": {"order": 90, "milters": [{"socket": "inet:10.0.0.9:8899", "default_action": "tempfail"}]},
+    }, client_networks=["127.0.0.0/8", "[::1]/128", "192.0.2.7"])
+    assert result["errors"] == []
+    rspamd, opendkim = "{ inet:127.0.0.1:11332, default_action=accept }", "{ unix:opendkim/opendkim.sock, default_action=accept }"
+    lab = "{ inet:10.0.0.9:8899, default_action=tempfail }"
+    main_cf = result["main_cf"]
+    # Port 25 from outside: the inbound ones; everything else: the outbound ones.
+    assert main_cf["smtpd_milters"] == [rspamd, lab]
+    assert main_cf["non_smtpd_milters"] == main_cf["postmaster_outbound_milters"] == [opendkim, lab]
+    assert main_cf["smtpd_milter_maps"] == "cidr:/etc/postfix/milter_clients.cidr"
+    row = " %s, %s\n" % (opendkim, lab)
+    assert result["tables"]["milter_clients.cidr"] == "127.0.0.0/8" + row + "::1/128" + row + "192.0.2.7/32" + row
+    assert "postmaster_outbound_milters = %s, %s\n" % (opendkim, lab) in render_main_cf(main_cf)
+
+
+def test_milters_of_one_flow_need_no_client_table_and_a_bad_flow_is_named():
+    same = merge({"opendkim": {"milters": [{"socket": "unix:opendkim/opendkim.sock"}]}}, client_networks=["127.0.0.0/8"])
+    assert "smtpd_milter_maps" not in same["main_cf"] and "milter_clients.cidr" not in same["tables"]
+    bad = merge({"x": {"milters": [{"socket": "inet:127.0.0.1:1", "flow": "sideways"}]}})
+    assert bad["errors"] == ['postfix_contributions.x.milters[0]: flow must be one of all, inbound, outbound, got "sideways"']
+
+
+def test_a_pattern_table_is_its_text():
+    good = merge(base_tables={"senders.regexp": "/^<>$/ DUNNO\n"})
+    assert good["errors"] == []
+    bad = merge(base_tables={"senders.regexp": {"a": "b"}})
+    assert bad["errors"] == ["postfix_senders.regexp_maps: a .regexp, .cidr or .pcre table is given as its text"]
+    assert render_pattern_table("/x/ y", "Ansible managed").endswith("(no index).\n/x/ y\n")

@@ -125,9 +125,11 @@ def test_the_files_are_what_the_old_templates_rendered(sample):
         user_main_cf=data["postfix_main_cf"], user_master_cf=data["postfix_master_cf"], milters=data["postfix_milters"])
     assert merged["errors"] == []
 
-    # 0.1.0's merge: the milters in the base, then combine(list_merge='replace').
+    # 0.1.0's merge: the milters in the base, then combine(list_merge='replace'). Now the
+    # outbound milters (all of them here: plain milters are for every flow) are also a parameter
+    # of their own, which the submission services refer to.
     old_base = dict(data["__postfix_main_cf_base"], smtpd_milters=data["postfix_milters"],
-                    non_smtpd_milters=data["postfix_milters"])
+                    non_smtpd_milters=data["postfix_milters"], postmaster_outbound_milters=data["postfix_milters"])
     old_main_cf = combine([old_base] + data["postfix_main_cf_imports"] + [data["postfix_main_cf"]], list_merge="replace")
     old_master_cf = combine(data["__postfix_master_cf_base"], data["postfix_master_cf"], recursive=True)
 

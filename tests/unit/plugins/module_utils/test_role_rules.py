@@ -122,7 +122,11 @@ UNBOUND = {"unbound_forward_zones": [{"name": ".", "addresses": ["192.0.2.53", "
            "unbound_check_names": ["debian.org"]}
 
 
-@pytest.mark.parametrize("role, values", [("rspamd", RSPAMD), ("unbound", UNBOUND)])
+SRS = dict(POSTFIX, postfix_srs_enabled=True, postfix_srs_domain="mail.example.org", postfix_srs_exclude_domains=["example.org"],
+           postfix_srs_forward_port=10001, postfix_srs_reverse_port=10002, postfix_srs_reinject_port=10027)
+
+
+@pytest.mark.parametrize("role, values", [("rspamd", RSPAMD), ("unbound", UNBOUND), ("postfix", SRS)])
 def test_the_inbound_defence_roles_valid(role, values):
     assert _role_rules.role_errors(role, values) == []
 
@@ -133,6 +137,9 @@ def test_the_inbound_defence_roles_valid(role, values):
     ("rspamd", RSPAMD, {"rspamd_reject_score": True}, "rspamd_reject_score: must be a number above 0"),
     ("rspamd", RSPAMD, {"rspamd_local_networks": ["lan"]}, 'rspamd_local_networks: must be a list of addresses or networks'),
     ("rspamd", RSPAMD, {"rspamd_nameservers": ["dns.example"]}, 'rspamd_nameservers: must be a list of "address"'),
+    ("rspamd", RSPAMD, {"rspamd_forwarding_recipients": ["fwd@example.org", "@example.org", "@", "fwd"]},
+     'rspamd_forwarding_recipients: must be a list of addresses such as fwd@example.org, or "@example.org" for a catch-all; '
+     'invalid: ["@", "fwd"]'),
     ("unbound", UNBOUND, {"unbound_forward_zones": [{"name": ".", "addresses": ["192.0.2.53@99999"]}]},
      'addresses must be "ip", "ip@port" or "ip@port#tls-name"; invalid: ["192.0.2.53@99999"]'),
     ("unbound", UNBOUND, {"unbound_stub_zones": [{"name": "corp.example.", "addresses": []}]},
@@ -141,6 +148,15 @@ def test_the_inbound_defence_roles_valid(role, values):
     ("unbound", UNBOUND, {"unbound_private_addresses": ["127.0.0.0/8"]}, "neither loopback"),
     ("unbound", UNBOUND, {"unbound_private_addresses": ["0.0.0.0/0"]}, "nor everything (/0)"),
     ("unbound", UNBOUND, {"unbound_check_names": []}, "unbound_check_names: give at least one name"),
+    ("postfix", SRS, {"postfix_srs_domain": "mail example"}, 'postfix_srs_domain: must be a domain name such as mail.example.org'),
+    ("postfix", SRS, {"postfix_srs_exclude_domains": ["-x-.org"]}, 'postfix_srs_exclude_domains: must be a list of domain names'),
+    ("postfix", SRS, {"postfix_srs_forward_port": 70000}, "postfix_srs_forward_port: must be a TCP port from 1 to 65535, got 70000"),
+    ("postfix", SRS, {"postfix_srs_reinject_port": "25a"}, 'postfix_srs_reinject_port: must be a TCP port from 1 to 65535, got "25a"'),
+    ("postfix", SRS, {"postfix_srs_reverse_port": 10001},
+     "postfix_srs_forward_port / postfix_srs_reverse_port / postfix_srs_reinject_port: must be three different ports, got [10001, 10001, 10027]"),
+    # Off: its variables are not asked.
+    ("postfix", dict(SRS, postfix_srs_enabled=False, postfix_srs_domain="bad name"), {"postfix_myhostname": "x y"},
+     "postfix_myhostname: must be a fully qualified host name"),
 ])
 def test_the_inbound_defence_roles_rules(role, values, change, fragment):
     errors = _role_rules.role_errors(role, dict(values, **change))

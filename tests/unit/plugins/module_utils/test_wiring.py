@@ -45,7 +45,21 @@ def test_sender_logins_cover_owned_aliases_only():
 
 def test_no_users_no_role_aliases():
     maps = postfix_maps([], [], ["example.org"])
-    assert maps == {"virtual_mailbox_maps": {}, "virtual_alias_maps": {}, "sender_login_maps": {}}
+    assert maps == {"virtual_mailbox_maps": {}, "virtual_alias_maps": {}, "sender_login_maps": {},
+                    "forwarding_recipients": []}
+
+
+def test_aliases_with_a_target_outside_are_the_forwarding_recipients():
+    aliases = [
+        {"address": "info@example.org", "to": ["alice@example.org", "bob@example.org"]},
+        {"address": "Fwd@Example.org", "to": ["alice@example.org", "Someone@Elsewhere.test"]},
+        {"address": "@example.net", "to": ["friend@example.com"]},
+        # A served domain is here, whatever the case; a subdomain of one is not.
+        {"address": "team@example.org", "to": ["bob@EXAMPLE.NET"]},
+        {"address": "sub@example.org", "to": ["x@lists.example.org"]},
+    ]
+    maps = postfix_maps(USERS, aliases, ["example.org", "Example.net"])
+    assert maps["forwarding_recipients"] == ["@example.net", "fwd@example.org", "sub@example.org"]
 
 
 def test_an_address_without_domain_is_refused():

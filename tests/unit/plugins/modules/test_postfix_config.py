@@ -283,3 +283,18 @@ def test_the_merged_data_of_postfix_merge_is_the_same_as_the_three_options(fake,
     assert run(merged, check_mode=True, diff=True) == apart
     both = dict(merged, main_cf={"biff": False})
     assert "mutually exclusive" in fail(both)["msg"]
+
+
+def test_a_pattern_table_is_written_as_given_and_never_indexed(fake, host):
+    tables = {"virtual_alias": {"info@example.org": ["alice@example.org"]},
+              "senders.regexp": "if !/^\"?<>\"?$/\n!/@example[.]org$/ srs-forward:[127.0.0.1]:10027\nendif\n"}
+    run(args(host, tables=tables))
+    pf = host / "etc" / "postfix"
+    text = (pf / "senders.regexp").read_text()
+    assert text.endswith("(no index).\nif !/^\"?<>\"?$/\n!/@example[.]org$/ srs-forward:[127.0.0.1]:10027\nendif\n"), text
+    assert not any(name.startswith("senders.regexp.") for name in os.listdir(pf))
+    assert [tool for tool in fake.tools() if "senders" in tool] == []
+    fake.commands.clear()
+    changed = run(args(host, tables=dict(tables, **{"senders.regexp": "/x/ y\n"})))
+    assert (changed["files"], changed["rebuilt"], changed["reload"]) == ([str(pf / "senders.regexp")], [], True)
+    assert fake.commands == []
