@@ -79,6 +79,9 @@ make_zones() {  # fresh zone files at every start of the DNS container: the lab 
                    printf '_dmarc TXT "v=DMARC1; p=none"\n'
                    printf 'strict MX 10 mx\nstrict TXT "v=spf1 -all"\n_dmarc.strict TXT "v=DMARC1; p=reject"\n'
                    printf 'lax MX 10 mx\nlax TXT "v=spf1 -all"\n_dmarc.lax TXT "v=DMARC1; p=quarantine"\n' ;;
+        # Signed by Knot (knot.conf): secure.test's DS is the mail hosts' trust anchor, bogus.test
+        # gets a wrong one, so a validating resolver answers the first and refuses the second.
+        secure.test|bogus.test) printf 'www A %s\n' "$LAB_DNS_IP" ;;
         25.47.10.in-addr.arpa) printf '%s PTR %s.\n%s PTR client2.peer.test.\n' "${LAB_PEER_IP##*.}" "$LAB_PEER_NAME" "${LAB_CLIENT2_IP##*.}" ;;
       esac
     } > "$LAB_STATE/zones/$zone.zone"
@@ -118,6 +121,15 @@ make_pebble_cert() {  # a CA and a leaf for Pebble's own HTTPS listener (Debian 
 EOF
 }
 
+write_trust_anchor() {  # the SHA-256 DS of a zone Knot signs (new keys at every start of Knot)
+  local zone=$1 file="$LAB_STATE/dnssec/$1.ds"
+  mkdir -p "$LAB_STATE/dnssec"
+  wait_for "Knot's key for $zone" podman exec postmaster-lab-dns keymgr -c /lab/dns/knot.conf "$zone" ds
+  podman exec postmaster-lab-dns keymgr -c /lab/dns/knot.conf "$zone" ds | grep -E "^$zone\. DS [0-9]+ [0-9]+ 2 " > "$file.new"
+  [ -s "$file.new" ] || die "no SHA-256 DS of $zone from keymgr"
+  mv "$file.new" "$file"
+}
+
 wait_for() {  # wait_for <what> <command...>: up to 30 s
   local what=$1 deadline=$((SECONDS + 30))
   shift
@@ -146,6 +158,7 @@ up() {
   # NET_ADMIN: the peer also holds the second outside client's address (start.sh adds it).
   start postmaster-lab-peer "$LAB_PEER_IP" --cap-add NET_ADMIN -e LAB_CLIENT2_IP="$LAB_CLIENT2_IP" "$TOOLS_IMAGE" /lab/peer/start.sh
   wait_for "Knot" dig +short +time=1 +tries=1 "@$LAB_DNS_IP" SOA lab.test
+  write_trust_anchor secure.test
   wait_for "Unbound" dig +short +time=1 +tries=1 "@$LAB_RESOLVER_IP" A "$LAB_PEER_NAME"
   wait_for "Pebble" curl -fsS --max-time 2 --cacert "$LAB_STATE/pebble/ca.pem" \
     --resolve "$LAB_ACME_NAME:14000:$LAB_ACME_IP" "https://$LAB_ACME_NAME:14000/dir"
@@ -163,7 +176,7 @@ down() {
     podman network rm -f "$LAB_NETWORK" >/dev/null 2>&1 ||
       log "network $LAB_NETWORK still in use (a scenario's containers?); left in place"
   fi
-  rm -rf "$LAB_STATE/zones" "$LAB_STATE/pebble" "$LAB_STATE/unbound.conf"
+  rm -rf "$LAB_STATE/zones" "$LAB_STATE/pebble" "$LAB_STATE/unbound.conf" "$LAB_STATE/dnssec"
   log "lab is down"
 }
 

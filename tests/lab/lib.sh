@@ -24,4 +24,4 @@ die() { printf '[lab] error: %s\n' "$*" >&2; exit 1; }
 # Each consumer that needs "exactly the generated records" has zones of its own: the demo
 # (demo.test) and the site scenario (site13.test, site12.test). Keep in step with dns/knot.conf
 # and lab_dns.py.
-LAB_ZONES="lab.test peer.test example.test example.net demo.test site13.test site12.test 25.47.10.in-addr.arpa"
+LAB_ZONES="lab.test peer.test example.test example.net demo.test site13.test site12.test 25.47.10.in-addr.arpa secure.test bogus.test"
