@@ -318,8 +318,9 @@ class Bench:
         self.log("P3: a listener without milters on 127.0.0.1:%d" % UNSIGNED_PORT)
         service = "127.0.0.1:%d/inet" % UNSIGNED_PORT
         self.sh(name, "postconf -M '%s=127.0.0.1:%d inet n - y - - smtpd'"
-                      " && postconf -P '%s/smtpd_milters=' '%s/non_smtpd_milters=' && postfix reload"
-                % (service, UNSIGNED_PORT, service, service))
+                      " && postconf -P '%s/smtpd_milters=' '%s/non_smtpd_milters=' '%s/smtpd_milter_maps='"
+                      " && postfix reload"
+                % (service, UNSIGNED_PORT, service, service, service))
         self.sh(name, "for i in $(seq 50); do ss -ltn | grep -q '127.0.0.1:%d ' && exit 0; sleep 0.2; done; exit 1"
                 % UNSIGNED_PORT)
         self.results["p3_setup"] = {
@@ -366,8 +367,9 @@ class Bench:
         self.log("P4: a listener on %s:%d without postscreen and without milters" % (address, P4_PLAIN_PORT))
         service = "%s:%d/inet" % (address, P4_PLAIN_PORT)
         self.sh(name, "postconf -M '%s=%s:%d inet n - y - - smtpd'"
-                      " && postconf -P '%s/smtpd_milters=' '%s/non_smtpd_milters=' && postfix reload"
-                % (service, address, P4_PLAIN_PORT, service, service))
+                      " && postconf -P '%s/smtpd_milters=' '%s/non_smtpd_milters=' '%s/smtpd_milter_maps='"
+                      " && postfix reload"
+                % (service, address, P4_PLAIN_PORT, service, service, service))
         self.sh(name, "for i in $(seq 50); do ss -ltn | grep -q '%s:%d ' && exit 0; sleep 0.2; done; exit 1" % (address, P4_PLAIN_PORT))
         # rspamd compiles its rules at its first start: wait for its milter.
         self.sh(name, "for i in $(seq 300); do ss -Hlnt 'sport = :11332' | grep -q . && exit 0; sleep 1; done; exit 1")

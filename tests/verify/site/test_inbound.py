@@ -13,7 +13,7 @@
   * learning: moving a message into Junk teaches rspamd spam, out of it ham, other moves nothing
     (both);
   * the local resolver validates DNSSEC: a lab zone Knot signs answers with AD, one with a wrong
-    trust anchor SERVFAIL (13);
+    trust anchor SERVFAIL (13); while mail is filtered it is asked for lab names only (13);
   * faults: rspamd, Redis or the local resolver down, mail counted by Message-ID (13).
 
 Sending is swaks in the peer (its --local-interface picks the second address) or lablib.send
@@ -29,7 +29,7 @@ import re
 
 import pytest
 
-from lablib import flush_queue, imap_fetch, poll, receiver, send
+from lablib import flush_queue, imap_fetch, journal_mark, journal_since, poll, receiver, send
 from lablib.census import judge, message_census, tally
 from lablib.peer import ROOTS_PEM
 from lablib.remote import tls_context
@@ -60,6 +60,14 @@ def last_reply(transcript):
     """The server's last reply line (<~ or <** in swaks' transcript)."""
     lines = [line for line in transcript.splitlines() if re.match(r"^\s*<(~|\*\*)?\s+\d{3}[ -]", line)]
     return re.sub(r"^\s*<(~|\*\*)?\s+", "", lines[-1]) if lines else ""
+
+
+def quarantine_forgery(peer, server, local_part, mark):
+    """From the peer in the name of lax.peer.test (SPF -all, DMARC p=quarantine): a forgery the
+    real checks mark as spam."""
+    return swaks_25(peer, server, "--ehlo", "mx.peer.test", "--from", "news@lax.peer.test",
+                    "--header", "From: <news@lax.peer.test>", "--to", "%s@%s" % (local_part, server.vars["site_domain"]),
+                    "--header", "X-Run: " + mark)
 
 
 def mailbox_messages(server, mailbox, header, password=ALICE_PASSWORD, roots=None, user=None):
@@ -200,9 +208,7 @@ def test_a_clean_message_reaches_the_inbox_with_authentication_results(peer, hos
 def test_a_quarantine_forgery_lands_in_junk(peer, hosts, pebble_roots, run_id, name, findings):
     server = hosts[name]
     mark = "%s-quarantine" % run_id
-    result = swaks_25(peer, server, "--ehlo", "mx.peer.test", "--from", "news@lax.peer.test",
-                      "--header", "From: <news@lax.peer.test>", "--to", "alice@" + server.vars["site_domain"],
-                      "--header", "X-Run: " + mark)
+    result = quarantine_forgery(peer, server, "alice", mark)
     assert result.returncode == 0, without_auth(result.stdout)
     junk = poll(lambda: mailbox_messages(server, "Junk", ("X-Run", mark), roots=pebble_roots),
                 timeout=30, interval=0.5, what="the p=quarantine forgery in alice's Junk on %s" % name)
@@ -286,9 +292,7 @@ def test_what_would_be_junk_is_refused_rather_than_forwarded(peer, hosts, run_id
     is for the alias that forwards to the peer: this server does not pass it on."""
     server = hosts[name]
     mark = "%s-forward-junk" % run_id
-    result = swaks_25(peer, server, "--ehlo", "mx.peer.test", "--from", "news@lax.peer.test",
-                      "--header", "From: <news@lax.peer.test>", "--to", "fwd@" + server.vars["site_domain"],
-                      "--header", "X-Run: " + mark)
+    result = quarantine_forgery(peer, server, "fwd", mark)
     assert result.returncode == 26, without_auth(result.stdout)
     reply = last_reply(result.stdout)
     assert reply == "554 5.7.1 Refused: this would be filed as spam, and this address forwards elsewhere", result.stdout[-1500:]
@@ -325,6 +329,39 @@ def test_the_local_resolver_validates_dnssec(hosts, findings):
     assert answers["www.bogus.test"][:2] == ["SERVFAIL", False], answers
     assert answers["mx.peer.test"] == ["NOERROR", False, ["10.47.25.25"]], answers
     findings["dnssec"] = "www.secure.test NOERROR with AD; www.bogus.test (wrong anchor) SERVFAIL; mx.peer.test unsigned, no AD"
+
+
+# Names the lab serves (Knot's zones under test., the lab's reverse zone): asking for them never
+# leaves the lab. Unbound logs a query as "[pid:thread] info: 127.0.0.1 <name> <type> IN".
+LAB_NAME_RE = re.compile(r"(^|\.)(test|10\.in-addr\.arpa)\.$", re.I)
+QUERY_RE = re.compile(r"info: (?:127\.0\.0\.1|::1) (\S+) (\S+) IN$")
+
+
+def test_nothing_is_asked_outside_the_lab_while_mail_is_filtered(peer, hosts, pebble_roots, run_id, findings):
+    """The lab turns rspamd's internet checks off and gives postscreen a lab blocklist: while a
+    message from the peer passes postscreen and rspamd into alice's INBOX, every name the host's
+    Unbound is asked is a lab name (query log switched on at run time, off again after)."""
+    server = hosts[HOST13]
+    control = "unbound-control -c /etc/unbound/unbound.conf set_option log-queries: %s"
+    mark = "%s-outside" % run_id
+    cursor = journal_mark(server)
+    server.check(control, "yes")
+    try:
+        result = swaks_25(peer, server, "--ehlo", "mx.peer.test", "--from", "someone@peer.test",
+                          "--to", "alice@" + server.vars["site_domain"], "--header", "X-Run: " + mark,
+                          "--body", "See https://www.example.com/offer and http://bit.ly/x for details.\n")
+        assert result.returncode == 0, without_auth(result.stdout)
+        poll(lambda: mailbox_messages(server, "INBOX", ("X-Run", mark), roots=pebble_roots), timeout=30,
+             interval=0.5, what="the message in alice's INBOX")
+    finally:
+        server.check(control, "no")
+    found = (QUERY_RE.search(entry["MESSAGE"]) for entry in journal_since(server, cursor, unit="unbound.service"))
+    asked = [match.groups() for match in found if match]
+    assert asked, "Unbound logged no query while the message was filtered"
+    outside = sorted({"%s %s" % (name, rtype) for name, rtype in asked if not LAB_NAME_RE.search(name)})
+    assert outside == [], outside
+    findings["nothing outside"] = "%d queries while a message with two URLs was filtered, all lab names: %s" % (
+        len(asked), ", ".join(sorted({name for name, _type in asked}))[:300])
 
 
 # --- learning through IMAPSieve -----------------------------------------------------------------
