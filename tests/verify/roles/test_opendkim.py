@@ -119,14 +119,16 @@ def test_check_mode_rerun_changes_nothing(molecule_env, converge, findings):
 
 
 def test_milters(mail_host):
-    values = dict(line.split(" = ", 1) for line in
-                  mail_host.check("postconf smtpd_milters non_smtpd_milters milter_default_action").splitlines())
-    # rspamd's milter first (it checks what arrives), then OpenDKIM's (they sign).
-    expected = [("inet:127.0.0.1:11332", {"default_action": "accept"}),
-                ("unix:opendkim/opendkim.sock", {"default_action": "accept"}),
+    values = dict(line.split(" = ", 1) for line in mail_host.check(
+        "postconf smtpd_milters non_smtpd_milters postmaster_outbound_milters milter_default_action").splitlines())
+    # rspamd's milter checks what arrives on port 25 from outside; OpenDKIM's sign the rest (the
+    # submissions, mynetworks, sendmail).
+    inbound = [("inet:127.0.0.1:11332", {"default_action": "accept"})]
+    outbound = [("unix:opendkim/opendkim.sock", {"default_action": "accept"}),
                 ("unix:opendkim/opendkim-ed25519.sock", {"default_action": "accept"})]
-    assert [tuple(m) for m in parse_milters(values["smtpd_milters"])] == expected, values["smtpd_milters"]
-    assert [tuple(m) for m in parse_milters(values["non_smtpd_milters"])] == expected, values["non_smtpd_milters"]
+    assert [tuple(m) for m in parse_milters(values["smtpd_milters"])] == inbound, values["smtpd_milters"]
+    for name in ("non_smtpd_milters", "postmaster_outbound_milters"):
+        assert [tuple(m) for m in parse_milters(values[name])] == outbound, values[name]
     assert values["milter_default_action"] == "accept"
 
 
