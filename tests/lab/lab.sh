@@ -34,12 +34,19 @@ LAB_CONFIG_HASH=$(cat "$here/lib.sh" "$here/lab.sh" "$here"/dns/* "$here"/peer/*
 
 # Running, from the current tools image (a rebuilt image replaces the container), made from the
 # current lab configuration, and started from this checkout (another checkout's lab has other
-# state: Pebble's CA, zones).
+# state: Pebble's CA, zones, Knot's keys). A checkout removed and cloned again at the same path is
+# another checkout: the old containers still see the removed directories, so the state directory
+# carries an identity of its own (lab-id) that the container must see too.
 current() {
   running "$1" &&
     [ "$(podman inspect --format '{{ index .Config.Labels "postmaster.lab.config" }}' "$1")" = "$LAB_CONFIG_HASH" ] &&
     [ "$(podman inspect --format '{{ .Image }}' "$1")" = "$(podman image inspect --format '{{ .Id }}' "$TOOLS_IMAGE")" ] &&
-    podman inspect --format '{{ range .Mounts }}{{ .Source }} {{ end }}' "$1" | grep -qF "$LAB_STATE "
+    podman inspect --format '{{ range .Mounts }}{{ .Source }} {{ end }}' "$1" | grep -qF "$LAB_STATE " &&
+    [ "$(podman exec "$1" cat /state/lab-id 2>/dev/null)" = "$(cat "$LAB_STATE/lab-id")" ]
+}
+
+make_state_id() {  # the identity of this state directory (see current)
+  [ -s "$LAB_STATE/lab-id" ] || od -An -N16 -tx1 /dev/urandom | tr -d ' \n' > "$LAB_STATE/lab-id"
 }
 
 start() {  # start <name> <ip> <podman run args...>
@@ -142,6 +149,7 @@ wait_for() {  # wait_for <what> <command...>: up to 30 s
 up() {
   "$here/images.sh" tools
   mkdir -p "$LAB_STATE"
+  make_state_id
   make_network
   if ! current postmaster-lab-dns; then make_zones; fi
   start postmaster-lab-dns "$LAB_DNS_IP" "$TOOLS_IMAGE" knotd -c /lab/dns/knot.conf
