@@ -570,12 +570,13 @@ def merge_contributions(base_main_cf, base_master_cf=None, base_tables=None, con
     errors.extend(_main_cf_errors(main_cf))
     errors.extend(_master_cf_errors(master_cf))
     table_labels.setdefault(MILTER_CLIENTS_TABLE, "postfix_mynetworks (the milters of mynetworks on port 25)")
-    for file_name in tables:
-        if PATTERN_TABLE_RE.search(file_name) and not isinstance(tables[file_name], str):
-            errors.append("%s: a .regexp, .cidr or .pcre table is given as its text" % table_labels[file_name])
-        elif isinstance(tables[file_name], Mapping):
-            errors.extend(_table_errors(table_labels[file_name], tables[file_name]))
-        elif not is_pattern_table(file_name, tables[file_name]):
+    for file_name, entries in tables.items():
+        if PATTERN_TABLE_RE.search(file_name):
+            if not isinstance(entries, str):
+                errors.append("%s: a .regexp, .cidr or .pcre table is given as its text" % table_labels[file_name])
+        elif isinstance(entries, Mapping):
+            errors.extend(_table_errors(table_labels[file_name], entries))
+        else:
             errors.append("%s: must be a dict of key => value (a .regexp, .cidr or .pcre table: its text)"
                           % table_labels[file_name])
     return {"main_cf": main_cf, "master_cf": master_cf, "tables": tables, "errors": errors}
