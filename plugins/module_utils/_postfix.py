@@ -151,7 +151,10 @@ def render_master_cf(master_cf, header=""):
             columns = [_column(service.get(field)) for field in MASTER_COLUMNS]
             lines.append("%-9s %-5s %-7s %-7s %-7s %-7s %-7s %s\n" % tuple([name, kind] + columns + [service["command"]]))
             for option, value in (service.get("options") or {}).items():
-                lines.append("  -o %s=%s\n" % (option, render_value(value, ",")))
+                text = render_value(value, ",")
+                # A value with spaces (e.g. "check_sender_access lmdb:/etc/postfix/x") takes
+                # master.cf's braces, Postfix 3.0 and later: -o { name = value }.
+                lines.append(("  -o { %s = %s }\n" if re.search(r"\s", text) else "  -o %s=%s\n") % (option, text))
             for arg in service.get("args") or []:
                 lines.append("  %s\n" % render_value(arg))
         except (ValueError, AttributeError, TypeError) as exc:

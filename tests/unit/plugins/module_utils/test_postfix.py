@@ -452,3 +452,11 @@ def test_a_pattern_table_is_its_text():
     bad = merge(base_tables={"senders.regexp": {"a": "b"}})
     assert bad["errors"] == ["postfix_senders.regexp_maps: a .regexp, .cidr or .pcre table is given as its text"]
     assert render_pattern_table("/x/ y", "Ansible managed").endswith("(no index).\n/x/ y\n")
+
+
+def test_a_master_cf_option_with_spaces_takes_braces():
+    text = render_master_cf({"submission/inet": {"command": "smtpd", "options": {
+        "smtpd_sender_restrictions": ["check_sender_access lmdb:/etc/postfix/x", "reject_sender_login_mismatch"],
+        "syslog_name": "postfix/submission"}}})
+    assert "  -o { smtpd_sender_restrictions = check_sender_access lmdb:/etc/postfix/x,reject_sender_login_mismatch }\n" in text
+    assert "  -o syslog_name=postfix/submission\n" in text

@@ -3,6 +3,7 @@ templates of 0.1.0 (main.cf.j2, master.cf.j2, table.j2, aliases.j2, kept here as
 rendered: a host upgraded from 0.1.0 sees no change and no reload."""
 
 import pathlib
+import re
 
 import jinja2
 import pytest
@@ -134,9 +135,14 @@ def test_the_files_are_what_the_old_templates_rendered(sample):
     old_master_cf = combine(data["__postfix_master_cf_base"], data["postfix_master_cf"], recursive=True)
 
     assert render_main_cf(merged["main_cf"], HEADER) == old_render(OLD_MAIN_CF, __postfix_main_cf=old_main_cf)
-    assert render_master_cf(merged["master_cf"], HEADER) == old_render(OLD_MASTER_CF, __postfix_master_cf=old_master_cf)
+    # 0.1.0 had no option with spaces, which now take master.cf's braces: -o { name = value }.
+    old_master = re.sub(r"(?m)^  -o ([a-z_]+)=([^\n]* [^\n]*)$", r"  -o { \1 = \2 }",
+                        old_render(OLD_MASTER_CF, __postfix_master_cf=old_master_cf))
+    assert render_master_cf(merged["master_cf"], HEADER) == old_master
     assert merged["tables"].keys() == data["__postfix_tables"].keys()
     for name, entries in merged["tables"].items():
+        if name.endswith(".regexp"):  # pattern tables came later (no 0.1.0 template): their text
+            continue
         assert render_table(entries, HEADER) == old_render(OLD_TABLE, item={"key": name, "value": entries})
     assert render_aliases(data["postfix_local_aliases"], HEADER) == old_render(
         OLD_ALIASES, postfix_local_aliases=data["postfix_local_aliases"])
