@@ -47,7 +47,9 @@ def test_the_defaults_of_each_role_are_valid(role):
     ("opendkim", {"opendkim_selector": "mail_2026"},
      'opendkim_selector: must be DNS labels (letters, digits and hyphens, dots between labels), got "mail_2026"'),
     ("opendkim", {"opendkim_selector": "-mail"}, "opendkim_selector: must be DNS labels"),
-    ("opendkim", {"opendkim_rsa_size": 512}, "opendkim_rsa_size: must be at least 1024 bits (verifiers refuse shorter RSA keys), got 512"),
+    ("opendkim", {"opendkim_rsa_size": 1024}, "opendkim_rsa_size: must be at least 2048 bits (receivers distrust shorter RSA keys), got 1024"),
+    ("opendkim", {"opendkim_signing_aliases": {"mail.example.org": "example.net"}},
+     "opendkim_signing_aliases: must map sender domains to domains of opendkim_domains, got {\"mail.example.org\": \"example.net\"}"),
     ("opendkim", {"opendkim_internal_hosts": ["127.0.0.1", "bad host"]},
      "opendkim_internal_hosts: must be a list of addresses, networks or host names"),
 ])
