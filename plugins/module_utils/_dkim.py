@@ -25,7 +25,7 @@ except ImportError as exc:  # pragma: no cover - depends on the host
     CRYPTOGRAPHY_IMPORT_ERROR = exc
 
 KEY_TYPES = ("rsa", "ed25519")
-MIN_RSA_BITS = 1024
+MIN_RSA_BITS = 2048
 # RFC 1035: one character-string of a TXT record holds at most 255 octets.
 TXT_STRING_MAX = 255
 SELECTOR_RE = re.compile(r"^%s(\.%s)*$" % (_names.LABEL, _names.LABEL))

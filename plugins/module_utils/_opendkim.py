@@ -28,7 +28,7 @@ def key_path(keys_dir, domain, selector):
     return "%s/%s/%s.private" % (keys_dir, domain, selector)
 
 
-def check_request(domains, instances, selectors, rsa_size, internal_hosts, umask):
+def check_request(domains, instances, selectors, rsa_size, internal_hosts, umask, aliases=None):
     """A list of problems with the module's input (empty when it is fine)."""
     problems = []
     seen = set()
@@ -53,6 +53,10 @@ def check_request(domains, instances, selectors, rsa_size, internal_hosts, umask
             for problem in _dkim.check_request(domain, selectors.get(key_type), key_type, rsa_size):
                 if problem not in problems:
                     problems.append(problem)
+    for alias, domain in sorted((aliases or {}).items()):
+        if domain not in domains or not _dkim.DOMAIN_RE.match(str(alias)):
+            problems.append("signing alias %s: must be a domain name signed with the key of a served domain, got %r"
+                            % (alias, domain))
     bad_hosts = [host for host in internal_hosts if not VALUE_RE.match(str(host))]
     if bad_hosts:
         problems.append("internal_hosts must be addresses, networks or host names, one word each: %r" % (bad_hosts,))
@@ -87,10 +91,14 @@ def render_key_table(instance, domains, selector, keys_dir, header=""):
     return "".join(lines)
 
 
-def render_signing_table(instance, domains, selector, header=""):
+def render_signing_table(instance, domains, selector, header="", aliases=None):
+    """Each served domain's senders signed with its key; each domain of ``aliases`` (sender domain
+    => served domain, e.g. the host name => the primary domain) with that served domain's key."""
     lines = [comment_block(header),
              "# Sender address pattern => KeyTable entry (%s keys). Only served domains are signed.\n" % instance["type"]]
     lines.extend("*@%s %s\n" % (domain, _dkim.dns_name(selector, domain)) for domain in domains)
+    for alias, domain in sorted((aliases or {}).items()):
+        lines.append("*@%s %s\n" % (alias, _dkim.dns_name(selector, domain)))
     return "".join(lines)
 
 
@@ -126,8 +134,11 @@ Syslog                  yes
 SyslogSuccess           yes
 # s: sign mail from internal hosts and authenticated clients; v: verify the rest.
 Mode                    {mode}
-Canonicalization        relaxed/simple
-OversignHeaders         From
+Canonicalization        relaxed/relaxed
+# The headers signed (OpenDKIM's own list leaves out Message-ID), and those signed once more than
+# they occur, so none can be added after signing.
+SignHeaders             {sign_headers}
+OversignHeaders         From,To,Cc,Subject,Date,Reply-To,Message-ID
 SignatureAlgorithm      {algorithm}
 KeyTable                file:{config_dir}/KeyTable{tables_suffix}
 SigningTable            refile:{config_dir}/SigningTable{tables_suffix}
@@ -144,8 +155,15 @@ TrustAnchorFile         /usr/share/dns/root.key
 """
 
 
+# The headers signed: RFC 6376's list (5.4.1) and the list headers of RFC 2369/8058.
+SIGN_HEADERS = ("From", "Sender", "Reply-To", "Subject", "Date", "Message-ID", "To", "Cc", "In-Reply-To", "References",
+                "MIME-Version", "Content-Type", "Content-Transfer-Encoding", "List-Id", "List-Unsubscribe",
+                "List-Unsubscribe-Post")
+
+
 def render_config(instance, config_dir, user, group, umask, header=""):
-    return comment_block(header) + CONFIG.format(config_dir=config_dir, user=user, group=group, umask=umask, **instance)
+    return comment_block(header) + CONFIG.format(config_dir=config_dir, user=user, group=group, umask=umask,
+                                                 sign_headers=",".join(SIGN_HEADERS), **instance)
 
 
 def startup_lines(text):

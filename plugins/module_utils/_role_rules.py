@@ -125,9 +125,16 @@ def opendkim_errors(values):
     if not (isinstance(selector, str) and _dkim.SELECTOR_RE.match(selector)):
         errors.append("opendkim_selector: must be DNS labels (letters, digits and hyphens, dots between labels), got %s"
                       % to_json(selector))
+    domains = [str(domain).lower() for domain in values.get("opendkim_domains", []) or []]
+    aliases = values.get("opendkim_signing_aliases", {})
+    if not isinstance(aliases, dict) or any(
+            not _names.is_domain_name(str(alias)) or str(domain).lower() not in domains for alias, domain in aliases.items()):
+        errors.append("opendkim_signing_aliases: must map sender domains to domains of opendkim_domains, got %s"
+                      % to_json(aliases))
     size = values.get("opendkim_rsa_size")
-    if _int(size) < 1024:
-        errors.append("opendkim_rsa_size: must be at least 1024 bits (verifiers refuse shorter RSA keys), got %s" % size)
+    if _int(size) < _dkim.MIN_RSA_BITS:
+        errors.append("opendkim_rsa_size: must be at least %d bits (receivers distrust shorter RSA keys), got %s"
+                      % (_dkim.MIN_RSA_BITS, size))
     if _invalid(values.get("opendkim_internal_hosts", []), INTERNAL_HOST_RE.match):
         errors.append("opendkim_internal_hosts: must be a list of addresses, networks or host names")
     return errors

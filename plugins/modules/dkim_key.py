@@ -52,7 +52,7 @@ options:
     choices: [rsa, ed25519]
     default: rsa
   size:
-    description: RSA key size in bits; below 1024 is refused. Ignored for Ed25519.
+    description: RSA key size in bits; below 2048 is refused. Ignored for Ed25519.
     type: int
     default: 2048
   state:

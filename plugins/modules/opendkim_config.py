@@ -47,6 +47,14 @@ options:
     type: list
     elements: str
     default: []
+  signing_aliases:
+    description:
+      - Sender domain => one of O(domains). Mail from that sender domain is signed with the served
+        domain's key (C(d=) the served domain), e.g. the host name => the primary domain, for mail
+        from addresses at the host name. DMARC's relaxed alignment accepts it when the sender domain
+        lies in the served one.
+    type: dict
+    default: {}
   instances:
     description: The OpenDKIM processes to run, one per key type.
     type: list
@@ -100,7 +108,7 @@ options:
     type: dict
     required: true
   rsa_size:
-    description: Size in bits of new RSA keys; below 1024 is refused. A key on disk of another size is kept, with a warning.
+    description: Size in bits of new RSA keys; below 2048 is refused. A key on disk of another size is kept, with a warning.
     type: int
     default: 2048
   internal_hosts:
@@ -300,7 +308,7 @@ class OpendkimConfig:
             files[os.path.join(config_dir, "KeyTable" + instance["tables_suffix"])] = _opendkim.render_key_table(
                 instance, domains, selector, params["keys_dir"], header)
             files[os.path.join(config_dir, "SigningTable" + instance["tables_suffix"])] = _opendkim.render_signing_table(
-                instance, domains, selector, header)
+                instance, domains, selector, header, params["signing_aliases"])
         for instance in params["instances"]:
             files[self.unit_path(instance)] = _opendkim.render_unit(instance, header)
         for instance in params["instances"]:
@@ -439,6 +447,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             domains=dict(type="list", elements="str", default=[]),
+            signing_aliases=dict(type="dict", default={}),
             instances=dict(type="list", elements="dict", required=True, options=INSTANCE_SPEC),
             retired_instances=dict(type="list", elements="dict", default=[], options=INSTANCE_SPEC),
             selectors=dict(type="dict", required=True),
@@ -460,8 +469,10 @@ def main():
         module.fail_json(msg=missing_required_lib("cryptography (Debian: python3-cryptography)"),
                          exception=str(_dkim.CRYPTOGRAPHY_IMPORT_ERROR))
     params = module.params
+    params["signing_aliases"] = {str(alias).lower(): str(domain).lower()
+                                 for alias, domain in params["signing_aliases"].items()}
     problems = _opendkim.check_request(params["domains"], params["instances"], params["selectors"], params["rsa_size"],
-                                       params["internal_hosts"], params["umask"])
+                                       params["internal_hosts"], params["umask"], params["signing_aliases"])
     if problems:
         module.fail_json(msg="opendkim_config: " + "; ".join(problems))
     module.exit_json(**OpendkimConfig(module).run())

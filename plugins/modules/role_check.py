@@ -77,7 +77,7 @@ errors:
   returned: always
   type: list
   elements: str
-  sample: ["opendkim_rsa_size: must be at least 1024 bits (verifiers refuse shorter RSA keys), got 512"]
+  sample: ["opendkim_rsa_size: must be at least 2048 bits (receivers distrust shorter RSA keys), got 512"]
 roles:
   description: The roles checked.
   returned: always

@@ -37,8 +37,8 @@ BAD_INPUT = [
      r"opendkim_selector: must be DNS labels"),
     ("domain with invalid characters", {"opendkim_domains": ["exa mple.test"]},
      r'opendkim_domains: must be a list of domain names .* invalid: \["exa mple.test"\]'),
-    ("RSA size below 1024", {"opendkim_domains": [DOMAIN], "opendkim_rsa_size": 512},
-     r"opendkim_rsa_size: must be at least 1024 bits"),
+    ("RSA size below 2048", {"opendkim_domains": [DOMAIN], "opendkim_rsa_size": 1024},
+     r"opendkim_rsa_size: must be at least 2048 bits"),
     ("key type switch that is not a boolean", {"opendkim_domains": [DOMAIN], "opendkim_ed25519": "sometimes"},
      r"argument 'opendkim_ed25519' is of type str and we were unable to convert to bool"),
 ]

@@ -63,7 +63,7 @@ def test_split_txt(value, parts):
         ("exa_mple.org", "mail", "rsa", 2048, "domain"),
         ("example.org", "ma il", "rsa", 2048, "selector"),
         ("example.org", "-mail", "rsa", 2048, "selector"),
-        ("example.org", "mail", "rsa", 512, "below 1024"),
+        ("example.org", "mail", "rsa", 1024, "below 2048"),
         ("example.org", "mail", "dsa", 2048, "type"),
     ],
 )

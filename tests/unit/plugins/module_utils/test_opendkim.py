@@ -62,8 +62,12 @@ Syslog                  yes
 SyslogSuccess           yes
 # s: sign mail from internal hosts and authenticated clients; v: verify the rest.
 Mode                    {{ instance.mode }}
-Canonicalization        relaxed/simple
-OversignHeaders         From
+Canonicalization        relaxed/relaxed
+# The headers signed (OpenDKIM's own list leaves out Message-ID), and those signed once more than
+# they occur, so none can be added after signing.
+SignHeaders             {{ 'From,Sender,Reply-To,Subject,Date,Message-ID,To,Cc,In-Reply-To,References,'
+  ~ 'MIME-Version,Content-Type,Content-Transfer-Encoding,List-Id,List-Unsubscribe,List-Unsubscribe-Post' }}
+OversignHeaders         From,To,Cc,Subject,Date,Reply-To,Message-ID
 SignatureAlgorithm      {{ instance.algorithm }}
 KeyTable                file:{{ __opendkim_config_dir }}/KeyTable{{ instance.tables_suffix }}
 SigningTable            refile:{{ __opendkim_config_dir }}/SigningTable{{ instance.tables_suffix }}
@@ -221,7 +225,7 @@ def test_check_request_accepts_the_role_defaults():
     ({"domains": ["exa mple.org"]}, "domain 'exa mple.org' is not a domain name such as example.org"),
     ({"selectors": {"rsa": "bad selector"}}, "selector 'bad selector' must be DNS labels"),
     ({"selectors": {}}, "selectors has no selector for the rsa instance"),
-    ({"rsa_size": 512}, "size 512 is below 1024 bits"),
+    ({"rsa_size": 1024}, "size 1024 is below 2048 bits"),
     ({"instances": [instance(type="dsa")]}, "instance opendkim: type 'dsa' is not one of rsa, ed25519"),
     ({"instances": [instance(), instance(service="again")]}, "two instances sign with rsa keys"),
     ({"instances": [instance(socket="/a b.sock")]}, "instance opendkim: socket must be one word each"),
@@ -232,3 +236,15 @@ def test_check_request_accepts_the_role_defaults():
 def test_check_request_refuses(override, problem):
     problems = _opendkim.check_request(**dict(GOOD, **override))
     assert len(problems) == 1 and problems[0].startswith(problem), problems
+
+
+def test_a_signing_alias_is_signed_with_its_served_domain_key():
+    instance = {"type": "rsa"}
+    table = _opendkim.render_signing_table(instance, ["example.org"], "mail", aliases={"mail.example.org": "example.org"})
+    assert table.endswith("*@example.org mail._domainkey.example.org\n*@mail.example.org mail._domainkey.example.org\n")
+
+
+def test_a_signing_alias_to_a_domain_not_served_is_refused():
+    problems = _opendkim.check_request(["example.org"], [], {}, 2048, [], "0117", {"mail.example.net": "example.net"})
+    assert problems == ["signing alias mail.example.net: must be a domain name signed with the key of a served "
+                        "domain, got 'example.net'"]

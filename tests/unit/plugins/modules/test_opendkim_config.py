@@ -82,7 +82,7 @@ def args(host, ed25519=True, **overrides):
         "instances": instances(host, ed25519),
         "retired_instances": [] if ed25519 else instances(host)[1:],
         "selectors": {"rsa": "mail", "ed25519": "mail-ed"},
-        "rsa_size": 1024,
+        "rsa_size": 2048,
         "config_dir": str(host / "etc" / "opendkim"),
         "keys_dir": str(host / "etc" / "opendkim" / "keys"),
         "socket_dir": str(host / "var" / "spool" / "postfix" / "opendkim"),
@@ -135,7 +135,7 @@ def test_a_new_host_is_configured_once(fake, host):
     # The records are those of the keys on disk, as opendkim_dns_records holds them.
     expected = {}
     for domain in ("example.org", "example.net"):
-        for selector, key_type, bits in (("mail", "rsa", 1024), ("mail-ed", "ed25519", 256)):
+        for selector, key_type, bits in (("mail", "rsa", 2048), ("mail-ed", "ed25519", 256)):
             record = key_record(keys / domain / (selector + ".private"), selector, domain)
             assert (record["type"], record["size"]) == (key_type, bits)
             expected[record["dns_name"]] = record["txt_strings"]
@@ -195,7 +195,7 @@ def test_no_key_material_in_any_output(fake, host):
     assert body[:40] not in text and body[-40:] not in text
     record = key_record(key, "mail", "example.org")
     key_diffs = [d for d in result["diff"] if d.get("after_header") == str(key)]
-    assert key_diffs == [{"before": "absent\n", "after": "rsa 1024 %s\n" % record["fingerprint"],
+    assert key_diffs == [{"before": "absent\n", "after": "rsa 2048 %s\n" % record["fingerprint"],
                           "before_header": str(key), "after_header": str(key)}]
 
 
@@ -273,18 +273,18 @@ def test_a_key_is_never_replaced_and_its_mode_is_put_back(fake, host):
     key = host / "etc/opendkim/keys/example.org/mail.private"
     os.chmod(str(key), 0o644)
     data = key.read_bytes()
-    result = run(args(host, ed25519=False, rsa_size=2048), diff=True)
+    result = run(args(host, ed25519=False, rsa_size=3072), diff=True)
     assert result["files"] == [str(key)]
     assert key.read_bytes() == data and mode(key) == 0o600
     assert result["records"] == first["records"]
     assert result["diff"] == [{"before": {"path": str(key), "mode": "0644"}, "after": {"path": str(key), "mode": "0600"}}]
     assert fake.warnings == [
-        "%s/%s/mail.private: the key on disk is rsa 1024, not the requested rsa 2048: it is kept; use a new selector to "
+        "%s/%s/mail.private: the key on disk is rsa 2048, not the requested rsa 3072: it is kept; use a new selector to "
         "change keys" % (host / "etc/opendkim/keys", domain) for domain in ("example.org", "example.net")]
 
 
 def test_bad_input_is_refused_before_anything_changes(fake, host):
     result = fail(args(host, domains=["exa mple.org"], rsa_size=512))
     assert result["msg"] == ("opendkim_config: domain 'exa mple.org' is not a domain name such as example.org; "
-                             "size 512 is below 1024 bits, which verifiers refuse (RFC 8301)")
+                             "size 512 is below 2048 bits, which verifiers refuse (RFC 8301)")
     assert not (host / "etc" / "opendkim").exists()
