@@ -5,13 +5,16 @@
 from __future__ import annotations
 
 ROLE_ACCOUNTS = ("postmaster", "abuse")
+# The host's own mail is from the primary domain (myorigin): its system accounts live there.
+SYSTEM_ACCOUNTS = ("root",)
 
 
 def postfix_maps(users, aliases, domains):
     """Return the virtual mailbox, virtual alias and sender login maps.
 
     - every user is a mailbox;
-    - postmaster@ and abuse@ of every served domain go to the first user, unless mapped already;
+    - postmaster@ and abuse@ of every served domain go to the first user, unless mapped already,
+      and so does root@ of the first domain (the host's own mail: cron, root; Postfix's myorigin);
     - in a domain with a catch-all ("@domain"), each mailbox maps to itself, so the catch-all
       never swallows it;
     - a user may send as themselves and as every alias (not catch-all) whose targets include them;
@@ -27,8 +30,8 @@ def postfix_maps(users, aliases, domains):
     aliases = [{"address": a["address"].lower(), "to": [t.lower() for t in a["to"]]} for a in aliases]
     mapped = set(mailboxes) | {a["address"] for a in aliases}
     if mailboxes:
-        for domain in domains:
-            for account in ROLE_ACCOUNTS:
+        for index, domain in enumerate(domains):
+            for account in ROLE_ACCOUNTS + (SYSTEM_ACCOUNTS if index == 0 else ()):
                 address = "%s@%s" % (account, domain.lower())
                 if address not in mapped:
                     aliases.append({"address": address, "to": [mailboxes[0]]})

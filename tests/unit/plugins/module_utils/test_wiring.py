@@ -11,6 +11,7 @@ def test_mailboxes_and_role_accounts_go_to_the_first_user():
     assert maps["virtual_alias_maps"] == {
         "postmaster@example.org": ["alice@example.org"],
         "abuse@example.org": ["alice@example.org"],
+        "root@example.org": ["alice@example.org"],
         "postmaster@example.net": ["alice@example.org"],
         "abuse@example.net": ["alice@example.org"],
     }
