@@ -100,3 +100,14 @@ def test_without_auth_drops_the_auth_lines_and_keeps_the_tail():
     assert "AGFsaWNl" not in shown and "AUTH PLAIN" not in shown
     assert shown.endswith("<~* 553 not owned")
     assert verdicts.without_auth("a" * 50, tail=10) == "a" * 10
+
+
+def test_non_aead_suites_names_cbc_and_sha1_suites_only():
+    scan = [{"id": "cipher-tls1_2_xc030", "finding": "TLSv1.2 xc030 ECDHE-RSA-AES256-GCM-SHA384 ECDH 253 AESGCM 256 "
+             "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"},
+            {"id": "cipher-tls1_2_xc013", "finding": "TLSv1.2 xc013 ECDHE-RSA-AES128-SHA ECDH 253 AES 128 "
+             "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"},
+            {"id": "cipher-tls1_3_x1303", "finding": "TLSv1.3 x1303 TLS_CHACHA20_POLY1305_SHA256 ECDH 253 ChaCha20 256"},
+            {"id": "cipherorder_TLSv1_2", "finding": "ECDHE-RSA-AES128-SHA"}]
+    assert verdicts.non_aead_suites(scan) == [scan[1]["finding"]]
+    assert verdicts.offered_suites(scan) == 3

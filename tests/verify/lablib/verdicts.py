@@ -33,6 +33,20 @@ def scan_findings(scan, ids):
     return {entry["id"]: entry.get("finding", "") for entry in scan if entry.get("id") in ids}
 
 
+def non_aead_suites(scan):
+    """The cipher suites testssl's `-E` found offered (ids "cipher-tls1_2_x...", "cipher-tls1_3_...")
+    that are not AEAD (AES-GCM, AES-CCM, ChaCha20-Poly1305): CBC suites with a SHA-1, SHA-256 or
+    SHA-384 MAC, and anything older. Each as its finding line."""
+    return [entry.get("finding", "") for entry in scan
+            if re.match(r"cipher-tls", entry.get("id", ""))
+            and not re.search(r"GCM|CCM|CHACHA20|POLY1305", entry.get("finding", ""))]
+
+
+def offered_suites(scan):
+    """How many suites testssl's `-E` listed as offered."""
+    return sum(1 for entry in scan if re.match(r"cipher-tls", entry.get("id", "")))
+
+
 def without_auth(transcript, tail=1000):
     """The last `tail` characters of a swaks transcript, its AUTH command lines left out."""
     return "\n".join(line for line in transcript.splitlines() if not re.search(r"\bAUTH [A-Z]", line))[-tail:]
