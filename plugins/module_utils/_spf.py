@@ -111,6 +111,12 @@ class Evaluation:
             arg, cidr4, cidr6 = match.group(3), match.group(4), match.group(5)
             if name in ("include", "exists", "ip4", "ip6") and not arg:
                 raise SpfError("permerror", "%s needs an argument in the SPF record of %s" % (name, domain))
+            if arg == "":  # "a:" or "mx:": a colon promises a domain
+                raise SpfError("permerror", "%s: has an empty domain in the SPF record of %s" % (name, domain))
+            if name in ("include", "exists", "all") and (cidr4 or cidr6):
+                raise SpfError("permerror", "%s takes no prefix length (%s) in the SPF record of %s" % (name, term, domain))
+            if name == "all" and arg is not None:
+                raise SpfError("permerror", "all takes no argument (%s) in the SPF record of %s" % (term, domain))
             if name in ("ip4", "ip6"):
                 # ip6 arguments contain colons: take the whole term after the first colon.
                 arg = term.split(":", 1)[1]
@@ -147,7 +153,17 @@ class Evaluation:
             mx = self._ask(target, "MX")
             if len(mx) > MAX_MX_OR_PTR_NAMES:
                 raise SpfError("permerror", "mx of %s has more than %d names" % (target, MAX_MX_OR_PTR_NAMES))
-            return any(self._in_addresses(r["exchange"], cidr4, cidr6) for r in mx)
+            # Void lookups count per term (RFC 7208 4.6.4): the hosts' address lookups make the
+            # mx term void only when none of them answers.
+            answered = False
+            for record in mx:
+                addresses = self._ask(record["exchange"], self._address_type(), count_void=False)
+                answered = answered or bool(addresses)
+                if self._in_networks(addresses, cidr4, cidr6):
+                    return True
+            if mx and not answered:
+                self._void("mx %s" % target, "A/AAAA")
+            return False
         if name == "exists":
             return bool(self._ask(target, "A"))
         if name == "ptr":
@@ -159,26 +175,34 @@ class Evaluation:
             return False
         raise SpfError("permerror", "unsupported mechanism %s" % name)  # pragma: no cover - parse guards it
 
-    def _in_addresses(self, name, cidr4, cidr6):
-        rdtype = "A" if self.ip.version == 4 else "AAAA"
-        prefix = cidr4 if self.ip.version == 4 else cidr6
-        for address in self._ask(name, rdtype):
-            suffix = "/%s" % prefix if prefix else ""
-            if self.ip in ipaddress.ip_network(address + suffix, strict=False):
-                return True
-        return False
+    def _address_type(self):
+        return "A" if self.ip.version == 4 else "AAAA"
 
-    def _ask(self, name, rdtype):
+    def _in_networks(self, addresses, cidr4, cidr6):
+        prefix = cidr4 if self.ip.version == 4 else cidr6
+        suffix = "/%s" % prefix if prefix else ""
+        return any(self.ip in ipaddress.ip_network(address + suffix, strict=False) for address in addresses)
+
+    def _in_addresses(self, name, cidr4, cidr6):
+        return self._in_networks(self._ask(name, self._address_type()), cidr4, cidr6)
+
+    def _ask(self, name, rdtype, count_void=True):
+        """The records; an empty answer is a void lookup of the term unless ``count_void`` is
+        false (the caller counts the term once)."""
         result = self.lookup(name, rdtype)
         if result["status"] in _dns.UNKNOWN:
             raise SpfError("temperror", result["msg"])
         if result["status"] in _dns.VOID:
-            self.void_lookups += 1
-            if self.void_lookups > MAX_VOID_LOOKUPS:
-                raise SpfError("permerror", "more than %d void lookups (last: %s %s); RFC 7208 4.6.4"
-                               % (MAX_VOID_LOOKUPS, name, rdtype))
+            if count_void:
+                self._void(name, rdtype)
             return []
         return result["records"]
+
+    def _void(self, name, rdtype):
+        self.void_lookups += 1
+        if self.void_lookups > MAX_VOID_LOOKUPS:
+            raise SpfError("permerror", "more than %d void lookups (last: %s %s); RFC 7208 4.6.4"
+                           % (MAX_VOID_LOOKUPS, name, rdtype))
 
     def _count_lookup(self, term):
         self.lookups += 1

@@ -144,3 +144,30 @@ def test_redirect_is_ignored_with_all_and_duplicate_is_permerror():
     assert spf(zone)["result"] == "fail"
     zone[("example.org", "TXT")] = ["v=spf1 redirect=a.example.net redirect=b.example.net"]
     assert spf(zone)["result"] == "permerror"
+
+
+def test_an_mx_whose_hosts_have_no_aaaa_is_one_void_lookup_not_one_per_host():
+    # An IPv6 client, three IPv4-only MX hosts: the mx mechanism is one void term, not three.
+    zone = {("example.org", "TXT"): ["v=spf1 mx ip6:2001:db8::25 -all"],
+            ("example.org", "MX"): [(10, "mx1.example.org"), (20, "mx2.example.org"), (30, "mx3.example.org")],
+            ("mx1.example.org", "A"): ["192.0.2.1"], ("mx2.example.org", "A"): ["192.0.2.2"],
+            ("mx3.example.org", "A"): ["192.0.2.3"]}
+    result = spf(zone, ip=IP6)
+    assert (result["result"], result["void_lookups"]) == ("pass", 1), result
+
+
+def test_an_mx_whose_hosts_answer_is_not_void():
+    zone = {("example.org", "TXT"): ["v=spf1 mx -all"],
+            ("example.org", "MX"): [(10, "mx1.example.org"), (20, "gone.example.org")],
+            ("mx1.example.org", "A"): ["192.0.2.1"]}
+    result = spf(zone)
+    assert (result["result"], result["void_lookups"]) == ("fail", 0), result
+
+
+@pytest.mark.parametrize("term", ["include:example.net/24", "exists:example.net/24", "include:example.net//64",
+                                  "a:", "mx:", "include:", "all:x", "all/24"])
+def test_a_malformed_term_is_permerror(term):
+    zone = {("example.org", "TXT"): ["v=spf1 %s ip4:192.0.2.25 -all" % term],
+            ("example.net", "TXT"): ["v=spf1 -all"], ("example.net", "A"): ["192.0.2.9"]}
+    result = spf(zone)
+    assert result["result"] == "permerror", (term, result)
