@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from ansible_collections.postmaster.mail.plugins.module_utils import _dns, _spf
+from ansible_collections.postmaster.mail.plugins.module_utils import _dns, _psl, _spf
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 DMARC_POLICIES = ("none", "quarantine", "reject")
@@ -39,8 +39,10 @@ def host_domain(hostname, domains):
     return best or hostname
 
 
-def diagnose(lookup, hostname, domains, addresses, dkim_records=None, resolvers_label="the resolvers"):
-    """All checks for a server. addresses: its public IPv4/IPv6 addresses (strings)."""
+def diagnose(lookup, hostname, domains, addresses, dkim_records=None, resolvers_label="the resolvers", psl=None):
+    """All checks for a server. addresses: its public IPv4/IPv6 addresses (strings). psl: the
+    parsed Public Suffix List (_psl.load()) for organisational domains; None: a DMARC report
+    address outside the domain's own tree counts as external (dns_doctor_info warns)."""
     hostname = hostname.lower().rstrip(".")
     domains = [d.lower().rstrip(".") for d in domains]
     addresses = [str(ipaddress.ip_address(a)) for a in addresses]
@@ -68,7 +70,7 @@ def diagnose(lookup, hostname, domains, addresses, dkim_records=None, resolvers_
         for name, strings in sorted((dkim_records or {}).items()):
             if name.lower().rstrip(".").endswith("._domainkey." + domain):
                 results.append(check_dkim(lookup, domain, name.lower().rstrip("."), strings))
-        results.extend(check_dmarc(lookup, domain))
+        results.extend(check_dmarc(lookup, domain, psl))
     return results
 
 
@@ -218,6 +220,22 @@ def check_dkim(lookup, domain, name, expected_strings):
         return check(domain, label, FAIL, _key_label(expected), _key_label(found),
                      "the published key is not the key on the server: replace the TXT record at %s "
                      "with the generated one" % name)
+    # RFC 6376 3.6.1: h= lists the hash algorithms the key may be used with, s= the services, t=y
+    # marks a domain that is testing (verifiers treat its mail as unsigned).
+    hashes = [h.lower() for h in found["h"].split(":")] if "h" in found else ["sha256"]
+    services = [v.lower() for v in found["s"].split(":")] if "s" in found else ["*"]
+    flags = [f.lower() for f in found.get("t", "").split(":")]
+    if "sha256" not in hashes:
+        return check(domain, label, FAIL, "h= absent or with sha256", "h=%s" % found["h"],
+                     "the key allows only %s, which verifiers refuse (RFC 8301): drop h= from the record at %s"
+                     % (found["h"], name))
+    if "email" not in services and "*" not in services:
+        return check(domain, label, FAIL, "s= absent, * or email", "s=%s" % found["s"],
+                     "the key is not for email: drop s= from the record at %s" % name)
+    if "y" in flags:
+        return check(domain, label, WARN, _key_label(expected), "%s t=%s" % (_key_label(found), found["t"]),
+                     "t=y: receivers treat this domain's signatures as a test and its mail as unsigned; "
+                     "drop t=y from the record at %s once signing works" % name)
     return check(domain, label, OK, _key_label(expected), _key_label(found))
 
 
@@ -274,13 +292,16 @@ def dmarc_report_domains(value):
     return domains
 
 
-def external(domain, report_domain):
-    """Whether reports for a domain go to another domain (RFC 7489 7.1), without a suffix list:
-    the same domain and its parents or children count as the same organisation."""
+def external(domain, report_domain, psl=None):
+    """Whether reports for a domain go to another organisation (RFC 7489 7.1): organisational
+    domains from the Public Suffix List; without one, the same domain and its parents or children
+    count as the same organisation."""
+    if psl is not None:
+        return _psl.organisational(domain, psl) != _psl.organisational(report_domain, psl)
     return not (report_domain == domain or report_domain.endswith("." + domain) or domain.endswith("." + report_domain))
 
 
-def check_dmarc(lookup, domain):
+def check_dmarc(lookup, domain, psl=None):
     name = "_dmarc.%s" % domain
     expected = '%s. TXT "v=DMARC1; p=...; rua=mailto:..."' % name
     txt = lookup(name, "TXT")
@@ -298,9 +319,15 @@ def check_dmarc(lookup, domain):
     problems = dmarc_problems(dmarc[0])
     if problems:
         return [check(domain, "dmarc", FAIL, expected, dmarc[0], "fix the record at %s: %s" % (name, "; ".join(problems)))]
-    results = [check(domain, "dmarc", OK, expected, dmarc[0])]
+    policy = dict((part.split("=", 1) + [""])[:2] for part in (p.strip() for p in dmarc[0].split(";")) if "=" in part)
+    if policy.get("p", "").strip().lower() == "none":
+        results = [check(domain, "dmarc", WARN, "p=quarantine or p=reject", dmarc[0],
+                         "p=none asks receivers to do nothing with forgeries: once the reports show your own "
+                         "mail passing, publish p=quarantine, then p=reject (mail_dmarc_policy)")]
+    else:
+        results = [check(domain, "dmarc", OK, expected, dmarc[0])]
     for report_domain in dmarc_report_domains(dmarc[0]):
-        if not external(domain, report_domain):
+        if not external(domain, report_domain, psl):
             continue
         auth = "%s._report._dmarc.%s" % (domain, report_domain)
         answer = lookup(auth, "TXT")

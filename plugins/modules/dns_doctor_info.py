@@ -115,7 +115,7 @@ counts:
 import ipaddress
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.postmaster.mail.plugins.module_utils import _doctor, _dns_module
+from ansible_collections.postmaster.mail.plugins.module_utils import _doctor, _dns_module, _psl
 
 
 def main():
@@ -141,9 +141,12 @@ def main():
     if not params["domains"]:
         module.fail_json(msg="domains: give at least one domain")
     lookup = _dns_module.lookup_for(module)
+    psl = _psl.load()
+    if psl is None:
+        module.warn(_psl.MISSING + "; DMARC report addresses are judged without it")
     checks = _doctor.diagnose(lookup, params["hostname"], params["domains"],
                               params["public_ipv4"] + params["public_ipv6"], params["dkim_records"],
-                              _dns_module.resolvers_label(module))
+                              _dns_module.resolvers_label(module), psl)
     verdict, counts = _doctor.summary(checks)
     module.exit_json(changed=False, checks=checks, verdict=verdict, counts=counts)
 

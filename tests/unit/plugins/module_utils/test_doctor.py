@@ -13,8 +13,8 @@ DKIM_P = "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA" + "x" * 320
 DKIM = {"mail._domainkey.example.org": ["v=DKIM1; k=rsa; p=" + DKIM_P[:200], DKIM_P[200:]]}
 
 
-def good_zone():
-    records = _records.generate(HOST, ["example.org"], [IP], [IP6], DKIM)
+def good_zone(dmarc_policy="quarantine"):
+    records = _records.generate(HOST, ["example.org"], [IP], [IP6], DKIM, dmarc_policy=dmarc_policy)
     zone = {("example.org", "SOA"): ["ns.example.org"]}
     for row in records["records"]:
         name = row["name"].rstrip(".")
@@ -206,3 +206,26 @@ def test_the_host_name_gets_an_spf_record_of_its_own_and_the_doctor_checks_it():
     # A server named after its only domain publishes one SPF record there.
     same = _records.generate("example.org", ["example.org"], [IP])["records"]
     assert len([r for r in same if r["type"] == "TXT" and r["value"].startswith("v=spf1")]) == 1
+
+
+def test_dmarc_p_none_is_a_warning_with_a_remedy():
+    dmarc = by_check(diagnose(good_zone(dmarc_policy="none")))["dmarc"]
+    assert dmarc["status"] == "warn" and "p=quarantine" in dmarc["remedy"], dmarc
+
+
+@pytest.mark.parametrize("extra, status, words", [
+    ("t=y; ", "warn", "t=y"),
+    ("t=y:s; ", "warn", "t=y"),
+    ("t=s; ", "ok", ""),
+    ("h=sha1; ", "fail", "RFC 8301"),
+    ("h=sha1:sha256; ", "ok", ""),
+    ("s=tlsrpt; ", "fail", "not for email"),
+    ("s=email; ", "ok", ""),
+    ("s=*; ", "ok", ""),
+])
+def test_dkim_key_tags_are_judged(extra, status, words):
+    zone = good_zone()
+    name = "mail._domainkey.example.org"
+    zone[(name, "TXT")] = ["".join(DKIM[name]).replace("v=DKIM1; ", "v=DKIM1; " + extra)]
+    found = by_check(diagnose(zone))["dkim mail"]
+    assert found["status"] == status and words in found["remedy"], found
