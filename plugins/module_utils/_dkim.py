@@ -28,7 +28,7 @@ KEY_TYPES = ("rsa", "ed25519")
 MIN_RSA_BITS = 2048
 # RFC 1035: one character-string of a TXT record holds at most 255 octets.
 TXT_STRING_MAX = 255
-SELECTOR_RE = re.compile(r"^%s(\.%s)*$" % (_names.LABEL, _names.LABEL))
+SELECTOR_RE = re.compile(r"^%s(\.%s)*\Z" % (_names.LABEL, _names.LABEL))
 DOMAIN_RE = _names.DOMAIN_RE
 
 

@@ -13,9 +13,9 @@ import re
 LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 # At least two labels and a letter-only top-level label: "localhost" or "mail" alone are not
 # names the world can reach, and an all-numeric last label would be an address.
-DOMAIN_RE = re.compile(r"^(?=.{1,253}$)(%s\.)+[A-Za-z]{2,63}$" % LABEL)
+DOMAIN_RE = re.compile(r"^(?=.{1,253}\Z)(%s\.)+[A-Za-z]{2,63}\Z" % LABEL)
 # RFC 5321 local part, dot-atom form (quoted local parts are legal and never used in practice).
-LOCAL_PART_RE = re.compile(r"^(?=.{1,64}$)[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+LOCAL_PART_RE = re.compile(r"^(?=.{1,64}\Z)[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*\Z")
 
 
 def is_domain_name(value):

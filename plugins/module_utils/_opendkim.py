@@ -21,7 +21,7 @@ INSTANCE_KEYS = ("type", "service", "config", "tables_suffix", "socket", "pidfil
 # and the user the process runs as.
 RESTART_LINES_RE = re.compile(r"(?m)^(Socket|UMask|UserID)\s+(\S+)")
 # A value written into a configuration line: one token, no line break.
-VALUE_RE = re.compile(r"^\S+$")
+VALUE_RE = re.compile(r"^\S+\Z")
 
 
 def key_path(keys_dir, domain, selector):
@@ -60,7 +60,7 @@ def check_request(domains, instances, selectors, rsa_size, internal_hosts, umask
     bad_hosts = [host for host in internal_hosts if not VALUE_RE.match(str(host))]
     if bad_hosts:
         problems.append("internal_hosts must be addresses, networks or host names, one word each: %r" % (bad_hosts,))
-    if not re.match(r"^[0-7]{3,4}$", str(umask)):
+    if not re.match(r"^[0-7]{3,4}\Z", str(umask)):
         problems.append("umask %r is not an octal mode such as 0117" % (umask,))
     return problems
 

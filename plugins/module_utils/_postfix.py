@@ -34,11 +34,11 @@ ALIASES_COMMENT = "# Local aliases, rendered by the postmaster.mail.postfix role
 
 MASTER_COLUMNS = ("private", "unpriv", "chroot", "wakeup", "maxproc")
 MASTER_FIELDS = MASTER_COLUMNS + ("command", "options", "args", "enabled")
-MASTER_KEY_RE = re.compile(r"^[a-z0-9._:\[\]-]+/(inet|unix|unix-dgram|fifo|pass)$")
-PARAMETER_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-TABLE_KEY_RE = re.compile(r"^[^\s#]+$")
-TABLE_FILE_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
-CONTRIBUTOR_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+MASTER_KEY_RE = re.compile(r"^[a-z0-9._:\[\]-]+/(inet|unix|unix-dgram|fifo|pass)\Z")
+PARAMETER_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\Z")
+TABLE_KEY_RE = re.compile(r"^[^\s#]+\Z")
+TABLE_FILE_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*\Z")
+CONTRIBUTOR_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*\Z")
 
 # Files of Postfix's own in its configuration directory, which a lookup table must never replace.
 RESERVED_TABLE_RE = re.compile(r"(^postfix-files$|\.(cf|proto|lmdb|cdb|db)$)")

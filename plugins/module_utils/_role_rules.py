@@ -19,8 +19,8 @@ from ansible_collections.postmaster.mail.plugins.module_utils._contract import (
 NETWORK_RE = re.compile(
     r"^((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}(/([0-9]|[12][0-9]|3[0-2]))?"
     r"|\[[0-9a-fA-F:.]+\](/([0-9]|[1-9][0-9]|1[01][0-9]|12[0-8]))?)$")
-INTERNAL_HOST_RE = re.compile(r"^[0-9A-Fa-f:.]+(/[0-9]+)?$|^[A-Za-z0-9.-]+$")
-DIGITS_RE = re.compile(r"^[0-9]+$")
+INTERNAL_HOST_RE = re.compile(r"^[0-9A-Fa-f:.]+(/[0-9]+)?\Z|^[A-Za-z0-9.-]+\Z")
+DIGITS_RE = re.compile(r"^[0-9]+\Z")
 
 
 def _int(value):
@@ -191,7 +191,7 @@ def certbot_errors(values, file_exists=os.path.isfile):
     return errors
 
 
-LOCAL_NETWORK_RE = re.compile(r"^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$")
+LOCAL_NETWORK_RE = re.compile(r"^[0-9A-Fa-f:.]+(/[0-9]{1,3})?\Z")
 
 
 def _score(value):
@@ -221,7 +221,7 @@ def rspamd_errors(values):
     return errors
 
 
-ZONE_NAME_RE = re.compile(r"^(\.|([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?)$")
+ZONE_NAME_RE = re.compile(r"^(\.|([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?)\Z")
 LOOPBACK_OR_ALL_RE = re.compile(r"^127[.]|^::1(/128)?$|^::ffff:127[.]|/0$")
 
 

@@ -9,7 +9,7 @@ import fnmatch
 import os
 import re
 
-MODE_RE = re.compile(r"^0?[0-7]{3,4}$")
+MODE_RE = re.compile(r"^0?[0-7]{3,4}\Z")
 SECRET_MARK = "(content not shown: it holds a secret)\n"
 
 

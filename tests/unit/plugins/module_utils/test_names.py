@@ -31,3 +31,8 @@ def test_email_addresses(value, ok):
 ])
 def test_ip_addresses(value, version, ok):
     assert _names.is_ip_address(value, version) is ok
+
+
+@pytest.mark.parametrize("value", ["example.org\n", "alice@example.org\n"])
+def test_a_trailing_new_line_is_not_a_name(value):
+    assert not _names.is_domain_name(value) and not _names.is_email_address(value)
