@@ -5,7 +5,10 @@ diff. Private to this collection: no stable API."""
 
 from __future__ import annotations
 
+from ansible_collections.postmaster.mail.plugins.module_utils import _passwords
 from ansible_collections.postmaster.mail.plugins.module_utils._passwords import dovecot_hash
+
+FINGERPRINTS_COMMENT = "# Keyed fingerprints of the passwords hashed in the users file: address:fingerprint"
 
 USERS_COMMENT = "# Mail users of the postmaster.mail.dovecot role: address:{scheme}hash"
 
@@ -16,8 +19,9 @@ def comment_block(header):
 
 
 def user_problems(users):
-    """What is wrong with the users (address, exactly one of password and password_hash, no
-    address twice), naming users by address only."""
+    """What is wrong with the users (address, exactly one of password and password_hash - or
+    neither with a fingerprint: the hash on the host is kept - no address twice), naming users by
+    address only."""
     problems = []
     seen = set()
     for index, user in enumerate(users):
@@ -26,7 +30,7 @@ def user_problems(users):
         if not address or any(char in address for char in ":\n \t"):
             problems.append("%s: the address must be non-empty, without ':' or white space" % name)
         given = [key for key in ("password", "password_hash") if user.get(key) not in (None, "")]
-        if len(given) != 1:
+        if len(given) > 1 or (not given and user.get("fingerprint") in (None, "")):
             problems.append("%s: give exactly one of password and password_hash" % name)
         hashed = user.get("password_hash")
         if hashed and any(char in hashed for char in ":\n"):
@@ -42,17 +46,58 @@ def needs_secret(users):
     return any(user.get("password") not in (None, "") for user in users)
 
 
-def user_entries(users, secret, rounds):
-    """[(address, hash)] in the order given: a given password_hash is kept, a password is hashed
-    with the salt derived from ``secret`` and the address."""
-    entries = []
+def user_entries(users, secret, rounds, current=None, known=None, scheme=_passwords.ARGON2ID,
+                 memory=_passwords.ARGON2_MEMORY, iterations=_passwords.ARGON2_ITERATIONS):
+    """([(address, hash)] in the order given, {address: fingerprint}).
+
+    A given password_hash is kept as given (with its fingerprint when one comes with it: the
+    controller hashed it). A user with a fingerprint only keeps its hash in ``current`` ({address:
+    hash} of the users file). A plain password is hashed (salt from ``secret``, the address and
+    the password) unless its fingerprint is the one in ``known`` and ``current`` has its hash.
+    Raises ValueError naming the address when a hash to keep is not there.
+    """
+    current = current or {}
+    known = known or {}
+    cost = _passwords.cost_label(scheme, memory, iterations, rounds)
+    entries, fingerprints = [], {}
     for user in users:
         address = user["address"].strip().lower()
+        mark = user.get("fingerprint") or None
         if user.get("password_hash") not in (None, ""):
             entries.append((address, user["password_hash"]))
+        elif user.get("password") not in (None, ""):
+            mark = _passwords.fingerprint(user["password"], address, secret, cost)
+            if known.get(address) == mark and current.get(address):
+                entries.append((address, current[address]))
+            else:
+                entries.append((address, dovecot_hash(user["password"], address, secret, rounds, scheme, memory, iterations)))
+        elif current.get(address):
+            entries.append((address, current[address]))
         else:
-            entries.append((address, dovecot_hash(user["password"], address, secret, rounds)))
-    return entries
+            raise ValueError("%s: the hash to keep is not in the users file (it changed during the run); "
+                             "nothing was changed, run again" % address)
+        if mark:
+            fingerprints[address] = mark
+    return entries, fingerprints
+
+
+def render_fingerprints(fingerprints, header):
+    """The fingerprints file: the header, then ``address:fingerprint`` lines."""
+    return (comment_block(header) + FINGERPRINTS_COMMENT + "\n"
+            + "".join("%s:%s\n" % item for item in fingerprints.items()))
+
+
+def parse_fingerprints(text, current):
+    """{address: fingerprint} of a fingerprints file, for the addresses ``current`` (the users
+    file's {address: hash}) has a hash for: a fingerprint without its hash is worthless."""
+    found = {}
+    for line in (text or "").splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        address, _sep, mark = line.partition(":")
+        if mark and current.get(address):
+            found[address] = mark.strip()
+    return found
 
 
 def render_users(entries, header):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 
-from ansible_collections.postmaster.mail.plugins.module_utils import _dkim, _names
+from ansible_collections.postmaster.mail.plugins.module_utils import _dkim, _names, _passwords
 from ansible_collections.postmaster.mail.plugins.module_utils._contract import (
     ACME_DIRECTORY_RE, TLS_MODES, _is_list, dnsbl_site_errors, to_json, user_entry_errors,
 )
@@ -100,11 +100,34 @@ def _srs_errors(values):
     return errors
 
 
+def password_scheme_errors(values, argon2_available=None):
+    """dovecot_password_scheme, _memory and _iterations; Argon2id needs a library here, on the
+    controller, when a user has a plain password to hash."""
+    errors = []
+    scheme = values.get("dovecot_password_scheme", _passwords.ARGON2ID)
+    if scheme not in _passwords.SCHEMES:
+        errors.append("dovecot_password_scheme: must be one of %s, got %s" % (", ".join(_passwords.SCHEMES), to_json(scheme)))
+    memory = values.get("dovecot_password_memory", _passwords.ARGON2_MEMORY)
+    if not (DIGITS_RE.match(str(memory)) and _passwords.MIN_ARGON2_MEMORY <= _int(memory) <= _passwords.MAX_ARGON2_MEMORY):
+        errors.append("dovecot_password_memory: must be the Argon2id memory in KiB, %d (8 MiB) to %d (1 GiB), got %s"
+                      % (_passwords.MIN_ARGON2_MEMORY, _passwords.MAX_ARGON2_MEMORY, to_json(memory)))
+    iterations = values.get("dovecot_password_iterations", _passwords.ARGON2_ITERATIONS)
+    if not (DIGITS_RE.match(str(iterations)) and _passwords.MIN_ARGON2_ITERATIONS <= _int(iterations) <= _passwords.MAX_ARGON2_ITERATIONS):
+        errors.append("dovecot_password_iterations: must be the Argon2id passes, %d to %d, got %s"
+                      % (_passwords.MIN_ARGON2_ITERATIONS, _passwords.MAX_ARGON2_ITERATIONS, to_json(iterations)))
+    available = _passwords.argon2_available() if argon2_available is None else argon2_available
+    plain = [user for user in _items(values.get("dovecot_users", [])) if isinstance(user, dict) and "password" in user]
+    if scheme == _passwords.ARGON2ID and plain and not available:
+        errors.append("dovecot_password_scheme: ARGON2ID: %s" % _passwords.MISSING_ARGON2)
+    return errors
+
+
 def dovecot_errors(values):
     errors = _domains_rule("dovecot_domains", values.get("dovecot_domains", []))
     rounds = values.get("dovecot_password_rounds")
     if not 5000 <= _int(rounds) <= 999999999:
         errors.append("dovecot_password_rounds: must be between 5000 and 999999999, got %s" % to_json(rounds))
+    errors += password_scheme_errors(values)
     concurrency = values.get("dovecot_lmtp_concurrency")
     if not (DIGITS_RE.match(str(concurrency)) and _int(concurrency) >= 1):
         errors.append("dovecot_lmtp_concurrency: must be a whole number of deliveries at once, 1 or more (10 matches "

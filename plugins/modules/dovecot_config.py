@@ -20,10 +20,16 @@ description:
     O(salt_secret) is the role's way - it reads the host's secret, or makes a new one, on the
     controller and hashes the passwords there, so plain passwords never reach the host.
   - The users file O(users_path) (C(root:<users_group>), mode C(0640)) gets one C(address:hash) line
-    per user. A given C(password_hash) is written as is; a C(password) is hashed on the host with
-    SHA512-CRYPT (in pure Python, no passlib or C(crypt) module needed) and a salt derived by
-    HMAC-SHA256 from the secret and the address, so a rerun gives the same bytes (the same hashes
-    as the C(postmaster.mail.dovecot_password_hash) filter with the same secret).
+    per user. A given C(password_hash) is written as is; a C(password) is hashed on the host in
+    O(password_scheme) (Argon2id unless told otherwise; it needs C(cryptography) 44 or later or
+    C(argon2-cffi) on the host, else the module fails naming both) with a salt derived by
+    HMAC-SHA256 from the secret, the address and the password, so a rerun gives the same bytes
+    (the same hashes as the C(postmaster.mail.dovecot_password_hash) filter with the same secret).
+  - The fingerprints file O(fingerprints_path) (C(root:root), mode C(0600)) keeps a keyed
+    fingerprint of each plain password beside its hash. A password whose fingerprint is unchanged
+    keeps its hash without hashing again; a user given with a C(fingerprint) and no password keeps
+    the hash the users file has (the role's way: the controller compared the fingerprints the
+    C(postmaster.mail.dovecot_owner) module read).
   - The global Sieve scripts O(sieve_scripts) (C(root:root), mode C(0644)) are each compiled with
     C(sievec) into C(<name>.svbin) next to them (C(root:root), mode C(0644)), so Dovecot never needs
     to write there. A script to compile is first compiled from a temporary copy with the candidate
@@ -80,7 +86,12 @@ options:
         type: str
         required: true
       password:
-        description: Plain password, hashed on the host (SHA512-CRYPT, O(password_rounds)).
+        description: Plain password, hashed on the host (O(password_scheme)) unless its fingerprint is unchanged.
+        type: str
+      fingerprint:
+        description:
+          - The keyed fingerprint of the password the hash was made from, kept in O(fingerprints_path).
+          - Without C(password) and C(password_hash), the hash in O(users_path) is kept.
         type: str
       password_hash:
         description: A hash Dovecot understands, with its C({SCHEME}) prefix, written as is.
@@ -88,10 +99,27 @@ options:
       quota:
         description: Reserved for quotas; not used yet.
         type: str
+  password_scheme:
+    description: The scheme plain passwords are hashed in.
+    type: str
+    choices: [ARGON2ID, SHA512-CRYPT]
+    default: ARGON2ID
+  password_memory:
+    description: Argon2id memory cost in KiB for plain passwords, 8192 to 1048576.
+    type: int
+    default: 65536
+  password_iterations:
+    description: Argon2id passes for plain passwords, 1 to 64.
+    type: int
+    default: 3
   password_rounds:
     description: SHA512-CRYPT rounds for plain passwords, 5000 to 999999999.
     type: int
     default: 100000
+  fingerprints_path:
+    description: The keyed fingerprints of the plain passwords hashed in O(users_path).
+    type: path
+    default: /etc/dovecot/private/password-fingerprints
   users_path:
     description: Dovecot's passwd-file.
     type: path
@@ -171,7 +199,7 @@ EXAMPLES = r"""
       - address: alice@example.org
         password: "{{ vault_alice_password }}"
       - address: bob@example.org
-        password_hash: "{SHA512-CRYPT}$6$rounds=100000$..."
+        password_hash: "{ARGON2ID}$argon2id$v=19$m=65536,t=3,p=1$..."
   no_log: true
   notify: Reload dovecot
 """
@@ -211,6 +239,7 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.postmaster.mail.plugins.module_utils import _dovecot, _files, _units
+from ansible_collections.postmaster.mail.plugins.module_utils import _passwords
 from ansible_collections.postmaster.mail.plugins.module_utils._passwords import MAX_ROUNDS, MIN_ROUNDS
 
 SECRET_LENGTH = 43
@@ -239,6 +268,13 @@ class DovecotConfig:
         if not MIN_ROUNDS <= params["password_rounds"] <= MAX_ROUNDS:
             self.module.fail_json(msg="dovecot_password_rounds: must be between %d and %d, got %d"
                                   % (MIN_ROUNDS, MAX_ROUNDS, params["password_rounds"]))
+        if not _passwords.MIN_ARGON2_MEMORY <= params["password_memory"] <= _passwords.MAX_ARGON2_MEMORY:
+            self.module.fail_json(msg="dovecot_password_memory: must be between %d and %d KiB, got %d"
+                                  % (_passwords.MIN_ARGON2_MEMORY, _passwords.MAX_ARGON2_MEMORY, params["password_memory"]))
+        if not _passwords.MIN_ARGON2_ITERATIONS <= params["password_iterations"] <= _passwords.MAX_ARGON2_ITERATIONS:
+            self.module.fail_json(msg="dovecot_password_iterations: must be between %d and %d, got %d"
+                                  % (_passwords.MIN_ARGON2_ITERATIONS, _passwords.MAX_ARGON2_ITERATIONS,
+                                     params["password_iterations"]))
 
         config_path = params["config_path"]
         config_before = self.read(config_path)
@@ -270,17 +306,34 @@ class DovecotConfig:
 
         users_path = params["users_path"]
         users_before = self.read(users_path)
+        fingerprints_path = params["fingerprints_path"]
+        fingerprints_before = self.read(fingerprints_path)
+        fingerprints_text = fingerprints_before
+        # The fingerprints file is written beside plain passwords' hashes, and kept in step once there.
+        write_marks = fingerprints_before is not None
         if secret is None:
             # Check mode on a host without a secret yet: the hashes cannot be known.
             entries = [(user["address"].strip().lower(), None) for user in users]
             users_text = None
+            if _dovecot.needs_secret(users):
+                fingerprints_text, write_marks = None, True
         else:
+            current = _dovecot.parse_users(users_before)
             try:
-                entries = _dovecot.user_entries(users, secret, params["password_rounds"])
-            except ValueError as exc:
+                entries, fingerprints = _dovecot.user_entries(
+                    users, secret, params["password_rounds"], current,
+                    _dovecot.parse_fingerprints(fingerprints_before, current), params["password_scheme"],
+                    params["password_memory"], params["password_iterations"])
+            except (ValueError, _passwords.MissingArgon2) as exc:
                 self.module.fail_json(msg="dovecot_users: %s" % exc)
             users_text = _dovecot.render_users(entries, params["header"])
+            if fingerprints or write_marks:
+                fingerprints_text, write_marks = _dovecot.render_fingerprints(fingerprints, params["header"]), True
         users_changed = self.install(users_path, users_text, users_before, params["users_group"], "0640")
+        if write_marks:
+            if not os.path.isdir(os.path.dirname(fingerprints_path)) and not self.check_mode:
+                os.makedirs(os.path.dirname(fingerprints_path), 0o700)
+            self.install(fingerprints_path, fingerprints_text, fingerprints_before, "root", "0600")
         if users_changed and (users_text is None or users_text != users_before):
             before, after = _dovecot.users_diff_view(users_before, entries)
             self.add_diff(users_path + " (addresses)", before, after, users_before is None)
@@ -484,9 +537,14 @@ ARGUMENT_SPEC = dict(
         address=dict(type="str", required=True),
         password=dict(type="str", no_log=True),
         password_hash=dict(type="str", no_log=True),
+        fingerprint=dict(type="str", no_log=True),
         quota=dict(type="str"),
     )),
+    password_scheme=dict(type="str", default="ARGON2ID", choices=["ARGON2ID", "SHA512-CRYPT"]),
+    password_memory=dict(type="int", default=65536),
+    password_iterations=dict(type="int", default=3),
     password_rounds=dict(type="int", default=100000, no_log=False),
+    fingerprints_path=dict(type="path", default="/etc/dovecot/private/password-fingerprints"),
     users_path=dict(type="path", default="/etc/dovecot/users"),
     users_group=dict(type="str", default="dovecot"),
     salt_secret=dict(type="str", no_log=True),

@@ -18,6 +18,9 @@ description:
     RV(salt_secret), so the controller hashes plain passwords with it; the caller hides the result
     (C(no_log)). A host without one gets one made by the caller and written by
     M(postmaster.mail.dovecot_config).
+  - Reads the keyed fingerprints at O(fingerprints_path) of the passwords whose hashes are in
+    O(users_path) and returns them in RV(fingerprints), so the controller hashes only the passwords
+    that changed (hashing costs tens of milliseconds on purpose).
 author:
   - postmaster.mail developers (@postmaster-mail)
 attributes:
@@ -46,6 +49,13 @@ options:
     default: /usr/sbin/nologin
   salt_secret_path:
     description: The salt secret to read; not given, nothing is read.
+    type: path
+  users_path:
+    description: Dovecot's passwd-file; a fingerprint counts only for an address with a hash there.
+    type: path
+    default: /etc/dovecot/users
+  fingerprints_path:
+    description: The fingerprints to read; not given, nothing is read.
     type: path
 """
 
@@ -78,12 +88,17 @@ salt_secret:
   description: The salt secret, without surrounding white space; absent when the file is not there or O(salt_secret_path) was not given.
   returned: when present
   type: str
+fingerprints:
+  description: The address and fingerprint of each password hashed in O(users_path); empty without O(fingerprints_path).
+  returned: always
+  type: dict
 """
 
 import grp
 import pwd
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.postmaster.mail.plugins.module_utils import _dovecot, _files
 
 
 class DovecotOwner:
@@ -119,7 +134,18 @@ class DovecotOwner:
         secret = self.read_secret()
         if secret is not None:
             result["salt_secret"] = secret
+        result["fingerprints"] = self.read_fingerprints()
         return result
+
+    def read_fingerprints(self):
+        path = self.params["fingerprints_path"]
+        if not path:
+            return {}
+        try:
+            current = _dovecot.parse_users(_files.read_text(self.params["users_path"]))
+            return _dovecot.parse_fingerprints(_files.read_text(path), current)
+        except (OSError, UnicodeDecodeError) as exc:
+            self.module.fail_json(msg="cannot read the password fingerprints %s: %s" % (path, exc.__class__.__name__))
 
     def group_exists(self):
         try:
@@ -155,6 +181,8 @@ def main():
             home=dict(type="path", required=True),
             shell=dict(type="path", default="/usr/sbin/nologin"),
             salt_secret_path=dict(type="path", no_log=False),
+            users_path=dict(type="path", default="/etc/dovecot/users"),
+            fingerprints_path=dict(type="path"),
         ),
         supports_check_mode=True,
     )

@@ -11,11 +11,12 @@ import re
 
 # What must never appear in what a user sees of a site.yml run with the site scenario's
 # inventory: the plain password, a piece of bob's given hash, any SHA512-CRYPT hash made with the
-# roles' rounds, a private key.
+# roles' rounds or Argon2id hash, a private key.
 SITE_SECRETS = {
     "alice's password": re.escape("alice-Secret-1"),
     "bob's hash": re.escape("0Z6qiD4TVhbwSwcIT5j1yDHue4Kd"),
     "a SHA512-CRYPT hash": re.escape("$6$rounds=100000$"),
+    "an Argon2id hash": re.escape("$argon2id$v=19$"),
     "a private key": r"BEGIN [A-Z ]*PRIVATE KEY",
     "rspamd's controller password": re.escape("rspamd-Controller-3"),
     "an rspamd password hash": r"\$1\$[ybndrfg8ejkmcpqxot1uwisza345h769]{32}\$",

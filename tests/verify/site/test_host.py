@@ -22,6 +22,7 @@ def secrets(domain):
         ("/etc/dovecot/users", "root", "dovecot", "0640"),
         ("/etc/dovecot/private", "root", "root", "0700"),
         ("/etc/dovecot/private/password-salt-secret", "root", "root", "0600"),
+        ("/etc/dovecot/private/password-fingerprints", "root", "root", "0600"),
         ("/etc/opendkim/keys", "opendkim", "opendkim", "0700"),
         ("/etc/opendkim/keys/%s" % domain, "opendkim", "opendkim", "0700"),
         ("/etc/opendkim/keys/%s/mail.private" % domain, "opendkim", "opendkim", "0600"),
@@ -130,10 +131,15 @@ def test_the_plain_password_was_hashed_and_the_given_hash_kept(mail_host):
     domain = mail_host.vars["site_domain"]
     # Judged on the host: the file's content (hashes) never comes back to the test's output.
     checks = {
-        "alice hashed with SHA512-CRYPT, 100000 rounds": (
-            "grep -q %s /etc/dovecot/users", r"^alice@%s:{SHA512-CRYPT}\$6\$rounds=100000\$" % re.escape(domain)),
+        "alice hashed with Argon2id, 64 MiB, 3 passes": (
+            "grep -q %s /etc/dovecot/users", r"^alice@%s:{ARGON2ID}\$argon2id\$v=19\$m=65536,t=3,p=1\$" % re.escape(domain)),
+        "every hash made from a plain password is Argon2id": (
+            "! grep -v -e '^#' -e ':{ARGON2ID}.argon2id.v=19.m=' -e %s /etc/dovecot/users", "^bob@lists.%s:" % re.escape(domain)),
         "bob's given hash kept": ("grep -qF %s /etc/dovecot/users", "bob@lists.%s:%s" % (domain, BOB_HASH_PREFIX)),
         "no plain password": ("! grep -qF %s /etc/dovecot/users", "alice-Secret-1"),
+        "alice's fingerprint kept beside her hash": (
+            "grep -qE %s /etc/dovecot/private/password-fingerprints", "^alice@%s:[0-9a-f]{64}$" % re.escape(domain)),
+        "no fingerprint for bob's given hash": ("! grep -qF %s /etc/dovecot/private/password-fingerprints", "bob@"),
     }
     failed = [name for name, (command, pattern) in checks.items() if mail_host.run(command, pattern).rc != 0]
     assert not failed, "%s: /etc/dovecot/users: %s" % (mail_host.name, failed)

@@ -15,6 +15,8 @@ import imaplib
 import json
 import poplib
 import re
+import statistics
+import time
 
 import pytest
 
@@ -219,3 +221,29 @@ def test_143_and_110_refuse_a_login_before_starttls_and_take_it_after(hosts, peb
         assert pop.pass_(password).startswith(b"+OK")
     finally:
         pop.quit()
+
+
+@pytest.mark.parametrize("name", HOSTS)
+def test_argon2id_logins_work_a_wrong_password_fails_and_the_cost_is_reported(hosts, pebble_roots, name, report):
+    """alice's hash is Argon2id (made on the controller), bob's a given SHA512-CRYPT one: both log
+    in over IMAPS, a wrong password does not. What a login costs (the median of five, from the
+    controller: TLS, LOGIN, LOGOUT) is reported, never judged: Argon2id is slow on purpose."""
+    server = hosts[name]
+    domain = server.vars["site_domain"]
+    context = tls_context(pebble_roots, server.vars["mail_hostname"])
+
+    def login_time(user, password):
+        start = time.monotonic()
+        with imaplib.IMAP4_SSL(server.address, 993, ssl_context=context, timeout=20) as imap:
+            assert imap.login(user, password)[0] == "OK"
+            imap.logout()
+        return time.monotonic() - start
+
+    costs = {}
+    for label, (user, password) in (("Argon2id", login("alice", domain)), ("SHA512-CRYPT", login("bob", domain))):
+        costs[label] = statistics.median(login_time(user, password) for _ in range(5))
+        with imaplib.IMAP4_SSL(server.address, 993, ssl_context=context, timeout=20) as imap:
+            with pytest.raises(imaplib.IMAP4.error, match="AUTHENTICATIONFAILED"):
+                imap.login(user, password + "x")
+    report("%s login cost over IMAPS (median of 5): Argon2id m=64 MiB t=3 %.0f ms, SHA512-CRYPT 5000 rounds %.0f ms"
+           % (name, costs["Argon2id"] * 1000, costs["SHA512-CRYPT"] * 1000))

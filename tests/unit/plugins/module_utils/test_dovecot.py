@@ -1,7 +1,9 @@
 """The users file of postmaster.mail.dovecot_config: rendering, parsing, the secret-free diff."""
 
+import crypt as libc_crypt
+
 import pytest
-from passlib.hash import sha512_crypt
+from argon2 import PasswordHasher
 
 from ansible_collections.postmaster.mail.plugins.module_utils import _dovecot
 from ansible_collections.postmaster.mail.plugins.module_utils._passwords import derive_salt
@@ -17,15 +19,52 @@ def test_the_header_is_what_the_comment_filter_wrote():
 
 
 def test_entries_hash_plain_passwords_with_the_derived_salt_and_keep_given_hashes():
-    entries = _dovecot.user_entries(USERS, "s3cret", 5000)
+    entries, marks = _dovecot.user_entries(USERS, "s3cret", 5000, memory=8192, iterations=1)
     assert entries[1] == ("bob@example.org", "{PLAIN}given")
     address, hashed = entries[0]
-    assert address == "alice@example.org"
-    # The bytes the 0.2.0 role wrote on the controller with passlib: same salt, same rounds.
-    expected = sha512_crypt.using(salt=derive_salt("alice@example.org", "s3cret"), rounds=5000).hash("correct horse")
-    assert hashed == "{SHA512-CRYPT}" + expected
-    assert _dovecot.user_entries(USERS, "s3cret", 5000) == entries
-    assert _dovecot.user_entries(USERS, "other", 5000)[0] != entries[0]
+    assert address == "alice@example.org" and list(marks) == ["alice@example.org"]
+    assert hashed.startswith("{ARGON2ID}$argon2id$v=19$m=8192,t=1,p=1$")
+    assert PasswordHasher().verify(hashed[len("{ARGON2ID}"):], "correct horse")
+    assert _dovecot.user_entries(USERS, "s3cret", 5000, memory=8192, iterations=1) == (entries, marks)
+    assert _dovecot.user_entries(USERS, "other", 5000, memory=8192, iterations=1)[0][0] != entries[0]
+
+
+def test_sha512_crypt_entries_are_the_bytes_of_0_2_0():
+    entries, _marks = _dovecot.user_entries(USERS, "s3cret", 5000, scheme="SHA512-CRYPT")
+    # The bytes the 0.2.0 role wrote on the controller: same salt (the address), same rounds.
+    expected = libc_crypt.crypt("correct horse", "$6$" + derive_salt("alice@example.org", "s3cret"))
+    assert entries[0] == ("alice@example.org", "{SHA512-CRYPT}" + expected)
+
+
+def test_an_unchanged_fingerprint_keeps_the_hash_a_changed_one_rehashes(monkeypatch):
+    entries, marks = _dovecot.user_entries(USERS, "s3cret", 5000, memory=8192, iterations=1)
+    current = dict(entries)
+    monkeypatch.setattr(_dovecot, "dovecot_hash", lambda *args: "{ARGON2ID}new")
+    assert _dovecot.user_entries(USERS, "s3cret", 5000, current, marks, memory=8192, iterations=1) == (entries, marks)
+    # The fingerprint alone (the role's way: the controller compared it) keeps the hash on the host.
+    kept = [{"address": "alice@example.org", "fingerprint": marks["alice@example.org"]}, USERS[1]]
+    assert _dovecot.user_entries(kept, "s3cret", 5000, current, marks) == (entries, marks)
+    # A changed password, or a hash that is not there, is hashed again.
+    changed = [dict(USERS[0], password="new horse"), USERS[1]]
+    assert _dovecot.user_entries(changed, "s3cret", 5000, current, marks, memory=8192, iterations=1)[0][0] == (
+        "alice@example.org", "{ARGON2ID}new")
+    assert _dovecot.user_entries(USERS, "s3cret", 5000, {}, marks, memory=8192, iterations=1)[0][0] == (
+        "alice@example.org", "{ARGON2ID}new")
+    with pytest.raises(ValueError, match="alice@example.org: the hash to keep is not in the users file"):
+        _dovecot.user_entries(kept, "s3cret", 5000, {}, marks)
+
+
+def test_fingerprints_count_only_beside_a_hash():
+    text = _dovecot.render_fingerprints({"a@example.org": "f1", "b@example.org": "f2"}, "Ansible managed")
+    assert text.startswith("#\n# Ansible managed\n#\n# Keyed fingerprints") and text.endswith("a@example.org:f1\nb@example.org:f2\n")
+    assert _dovecot.parse_fingerprints(text, {"a@example.org": "{X}1", "b@example.org": ""}) == {"a@example.org": "f1"}
+    assert _dovecot.parse_fingerprints(None, {"a@example.org": "{X}1"}) == {}
+
+
+def test_a_user_with_neither_password_nor_fingerprint_is_refused():
+    assert _dovecot.user_problems([{"address": "a@example.org"}]) == ["a@example.org: give exactly one of password and password_hash"]
+    assert _dovecot.user_problems([{"address": "a@example.org", "fingerprint": "f"}]) == []
+    assert _dovecot.user_problems([{"address": "a@example.org", "password": "p", "password_hash": "{X}h"}]) != []
 
 
 def test_render_and_parse_round_trip():

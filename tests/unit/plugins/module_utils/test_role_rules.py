@@ -34,6 +34,9 @@ def test_the_defaults_of_each_role_are_valid(role):
      'dovecot_domains: must be a list of domain names such as example.org; invalid: ["-bad-.org"]'),
     ("dovecot", {"dovecot_password_rounds": 4999}, "dovecot_password_rounds: must be between 5000 and 999999999, got 4999"),
     ("dovecot", {"dovecot_password_rounds": "many"}, 'dovecot_password_rounds: must be between 5000 and 999999999, got "many"'),
+    ("dovecot", {"dovecot_password_scheme": "MD5-CRYPT"}, 'dovecot_password_scheme: must be one of ARGON2ID, SHA512-CRYPT, got "MD5-CRYPT"'),
+    ("dovecot", {"dovecot_password_memory": 4096}, "dovecot_password_memory: must be the Argon2id memory in KiB, 8192 (8 MiB) to 1048576"),
+    ("dovecot", {"dovecot_password_iterations": "3x"}, "dovecot_password_iterations: must be the Argon2id passes, 1 to 64, got \"3x\""),
     ("dovecot", {"dovecot_lmtp_concurrency": 0}, "dovecot_lmtp_concurrency: must be a whole number of deliveries at once"),
     ("dovecot", {"dovecot_lmtp_concurrency": "2.5"}, "dovecot_lmtp_concurrency: must be a whole number of deliveries at once"),
     ("dovecot", {"dovecot_tls_key_file": "key.pem"},
@@ -163,3 +166,15 @@ def test_the_inbound_defence_roles_valid(role, values):
 def test_the_inbound_defence_roles_rules(role, values, change, fragment):
     errors = _role_rules.role_errors(role, dict(values, **change))
     assert len(errors) == 1 and fragment in errors[0], errors
+
+
+def test_argon2id_without_a_library_on_the_controller_is_named_before_the_host_changes():
+    plain = dict(DOVECOT, dovecot_users=[{"address": "bob@example.org", "password": "s3cret-Pass"}])
+    errors = _role_rules.password_scheme_errors(plain, argon2_available=False)
+    assert len(errors) == 1 and errors[0].startswith("dovecot_password_scheme: ARGON2ID: Argon2id needs the Python package "
+                                                     "cryptography 44 or later")
+    assert "argon2-cffi" in errors[0] and "dovecot_password_scheme: SHA512-CRYPT" in errors[0]
+    assert _role_rules.password_scheme_errors(dict(plain, dovecot_password_scheme="SHA512-CRYPT"), argon2_available=False) == []
+    hashed = dict(DOVECOT, dovecot_users=[{"address": "bob@example.org", "password_hash": "{ARGON2ID}$argon2id$x"}])
+    assert _role_rules.password_scheme_errors(hashed, argon2_available=False) == []
+    assert _role_rules.password_scheme_errors(plain) == []  # this controller has both libraries

@@ -73,6 +73,10 @@ def args(host, **overrides):
         "users": [{"address": "Alice@Example.org", "password": PASSWORD},
                   {"address": "bob@example.org", "password_hash": GIVEN_HASH}],
         "password_rounds": 5000,
+        # Argon2id at its cheapest (the cost is the role's business, not the transaction's).
+        "password_memory": 8192,
+        "password_iterations": 1,
+        "fingerprints_path": str(host / "etc" / "dovecot" / "private" / "password-fingerprints"),
         "users_path": str(host / "etc" / "dovecot" / "users"),
         # Groups and owners that exist wherever the tests run as root.
         "users_group": "root",
@@ -99,7 +103,8 @@ def snapshot(host):
 
 def paths(host):
     return {"conf": str(host / "etc/dovecot/dovecot.conf"), "users": str(host / "etc/dovecot/users"),
-            "secret": str(host / "etc/dovecot/private/password-salt-secret"), "mail": str(host / "var/vmail")}
+            "secret": str(host / "etc/dovecot/private/password-salt-secret"), "mail": str(host / "var/vmail"),
+            "marks": str(host / "etc/dovecot/private/password-fingerprints")}
 
 
 def mode(path):
@@ -110,19 +115,21 @@ def test_a_new_host_is_configured_once(fake, host):
     p = paths(host)
     result = run(args(host))
     assert result["changed"] is True
-    assert result["files"] == [p["mail"], p["secret"], p["users"], p["conf"]]
+    assert result["files"] == [p["mail"], p["secret"], p["users"], p["marks"], p["conf"]]
     assert result["reload"] is True
     assert "diff" not in result
     assert fake.commands[0][:3] == ["/usr/bin/doveconf", "-n", "-c"]
     assert fake.candidates == ["protocols = imap lmtp\n"]
     assert not os.path.exists(fake.commands[0][3])
     assert mode(p["mail"]) == 0o750 and mode(p["secret"]) == 0o600 and mode(p["users"]) == 0o640
-    assert mode(p["conf"]) == 0o644 and mode(os.path.dirname(p["secret"])) == 0o700
+    assert mode(p["conf"]) == 0o644 and mode(os.path.dirname(p["secret"])) == 0o700 and mode(p["marks"]) == 0o600
     secret = open(p["secret"]).read()
     assert len(secret) == 44 and secret.endswith("\n") and secret[:-1].isalnum()
     users = open(p["users"]).read()
-    assert users == _dovecot.render_users(_dovecot.user_entries(args(host)["users"], secret.strip(), 5000), "Ansible managed")
-    assert "alice@example.org:{SHA512-CRYPT}$6$" in users and "bob@example.org:" + GIVEN_HASH in users
+    entries, marks = _dovecot.user_entries(args(host)["users"], secret.strip(), 5000, memory=8192, iterations=1)
+    assert users == _dovecot.render_users(entries, "Ansible managed")
+    assert open(p["marks"]).read() == _dovecot.render_fingerprints(marks, "Ansible managed")
+    assert "alice@example.org:{ARGON2ID}$argon2id$v=19$m=8192,t=1,p=1$" in users and "bob@example.org:" + GIVEN_HASH in users
     assert PASSWORD not in users
     assert not [name for name in os.listdir(host / "etc" / "dovecot") if name.startswith(".")]
 
@@ -132,24 +139,42 @@ def test_a_new_host_is_configured_once(fake, host):
     assert open(p["secret"]).read() == secret
 
 
-def test_the_secret_is_kept_and_the_hashes_are_the_old_ones(fake, host):
-    """A host converged by 0.2.0: the secret file made by the copy task and users.j2's bytes."""
+def _old_host(host):
+    """A host converged by 0.2.0: the secret file made by the copy task and users.j2's bytes
+    (SHA512-CRYPT salted by the address, no fingerprints)."""
+    from ansible_collections.postmaster.mail.plugins.module_utils._passwords import derive_salt
+    from ansible_collections.postmaster.mail.plugins.module_utils._shacrypt import sha512_crypt
     p = paths(host)
     os.makedirs(os.path.dirname(p["secret"]), 0o700)
     with open(p["secret"], "w") as stream:
         stream.write("Q" * 43 + "\n")
     os.chmod(p["secret"], 0o600)
-    from passlib.hash import sha512_crypt
-    from ansible_collections.postmaster.mail.plugins.module_utils._passwords import derive_salt
     old = ("#\n# Ansible managed\n#\n# Mail users of the postmaster.mail.dovecot role: address:{scheme}hash\n"
            "alice@example.org:{SHA512-CRYPT}%s\nbob@example.org:%s\n"
-           % (sha512_crypt.using(salt=derive_salt("alice@example.org", "Q" * 43), rounds=5000).hash(PASSWORD), GIVEN_HASH))
+           % (sha512_crypt(PASSWORD, derive_salt("alice@example.org", "Q" * 43), 5000), GIVEN_HASH))
     with open(p["users"], "w") as stream:
         stream.write(old)
     os.chmod(p["users"], 0o640)
-    result = run(args(host), diff=True)
+    return old
+
+
+def test_the_secret_is_kept_and_sha512_crypt_hashes_are_the_old_ones(fake, host):
+    old = _old_host(host)
+    p = paths(host)
+    result = run(args(host, password_scheme="SHA512-CRYPT"), diff=True)
     assert p["users"] not in result["files"] and p["secret"] not in result["files"]
     assert open(p["users"]).read() == old
+
+
+def test_an_old_hosts_plain_passwords_move_to_argon2id_once(fake, host):
+    _old_host(host)
+    p = paths(host)
+    result = run(args(host), diff=True)
+    assert p["users"] in result["files"] and p["marks"] in result["files"] and p["secret"] not in result["files"]
+    assert result["reload"] is True and result["diff"][0]["after"] == "alice@example.org (password changed)\nbob@example.org\n"
+    users = open(p["users"]).read()
+    assert "alice@example.org:{ARGON2ID}$argon2id$" in users and "bob@example.org:" + GIVEN_HASH in users
+    assert run(args(host))["changed"] is False
 
 
 def test_check_mode_on_a_new_host_writes_nothing_and_hashes_nothing(fake, host, monkeypatch):
@@ -161,7 +186,7 @@ def test_check_mode_on_a_new_host_writes_nothing_and_hashes_nothing(fake, host, 
     result = run(args(host), check_mode=True, diff=True)
     p = paths(host)
     assert result["changed"] is True and result["reload"] is True
-    assert result["files"] == [p["mail"], p["secret"], p["users"], p["conf"]]
+    assert result["files"] == [p["mail"], p["secret"], p["users"], p["marks"], p["conf"]]
     assert snapshot(host) == before
     assert fake.commands == []
     assert [d["after_header"] for d in result["diff"]] == [p["users"] + " (addresses)", p["conf"]]
@@ -174,7 +199,7 @@ def test_check_mode_on_a_converged_host_predicts_exactly(fake, host):
     assert run(args(host), check_mode=True)["changed"] is False
     changed = args(host, users=[{"address": "alice@example.org", "password": "another one"}])
     result = run(changed, check_mode=True, diff=True)
-    assert result["files"] == [paths(host)["users"]] and result["reload"] is True
+    assert result["files"] == [paths(host)["users"], paths(host)["marks"]] and result["reload"] is True
     assert snapshot(host) == before
 
 
@@ -184,13 +209,14 @@ def test_diff_never_shows_a_hash_or_a_password(fake, host):
     users = [{"address": "alice@example.org", "password": "a new password"},
              {"address": "carol@example.org", "password": PASSWORD}]
     result = run(args(host, users=users, config="protocols = imap pop3 lmtp\n"), diff=True)
-    assert result["files"] == [p["users"], p["conf"]]
+    assert result["files"] == [p["users"], p["marks"], p["conf"]]
     users_diff, conf_diff = result["diff"]
     assert users_diff["before"] == "alice@example.org\nbob@example.org\n"
     assert users_diff["after"] == "alice@example.org (password changed)\ncarol@example.org\n"
     assert (conf_diff["before"], conf_diff["after"]) == ("protocols = imap lmtp\n", "protocols = imap pop3 lmtp\n")
     shown = repr(result)
-    for secret in ("$6$", "SHA512-CRYPT", PASSWORD, "a new password", open(p["secret"]).read().strip()):
+    marks = open(p["marks"]).read().split(":")[-1].strip()
+    for secret in ("$argon2id$", "ARGON2ID", PASSWORD, "a new password", open(p["secret"]).read().strip(), marks):
         assert secret not in shown
 
 
@@ -207,11 +233,11 @@ def test_a_rejected_configuration_changes_nothing(fake, host):
 def test_modes_changed_by_hand_are_put_back(fake, host):
     run(args(host))
     p = paths(host)
-    for path, wrong in ((p["users"], 0o644), (p["secret"], 0o644), (p["conf"], 0o600), (p["mail"], 0o755)):
+    for path, wrong in ((p["users"], 0o644), (p["secret"], 0o644), (p["conf"], 0o600), (p["mail"], 0o755), (p["marks"], 0o644)):
         os.chmod(path, wrong)
     result = run(args(host))
     assert sorted(result["files"]) == sorted(p.values())
-    assert (mode(p["users"]), mode(p["secret"]), mode(p["conf"]), mode(p["mail"])) == (0o640, 0o600, 0o644, 0o750)
+    assert (mode(p["users"]), mode(p["secret"]), mode(p["conf"]), mode(p["mail"]), mode(p["marks"])) == (0o640, 0o600, 0o644, 0o750, 0o600)
 
 
 def test_only_given_hashes_need_no_secret(fake, host):
@@ -246,16 +272,22 @@ def test_the_password_suboptions_are_no_log():
 def test_the_roles_way_hashes_made_elsewhere_and_the_secret_they_were_made_with(fake, host):
     """The role hashes on the controller: the module gets hashes and the secret, writes the secret
     on a new host, and never sees a plain password."""
-    from ansible_collections.postmaster.mail.plugins.module_utils._passwords import dovecot_hash
+    from ansible_collections.postmaster.mail.plugins.module_utils._passwords import hash_users
     p = paths(host)
     secret = "S" * 43
-    users = [{"address": "alice@example.org", "password_hash": dovecot_hash(PASSWORD, "alice@example.org", secret, 5000)}]
+    plain = [{"address": "alice@example.org", "password": PASSWORD}]
+    users = hash_users(plain, secret, {}, memory=8192, iterations=1)
     result = run(args(host, users=users, salt_secret=secret))
     assert p["secret"] in result["files"] and open(p["secret"]).read() == secret + "\n" and mode(p["secret"]) == 0o600
     assert open(p["users"]).read().endswith("alice@example.org:%s\n" % users[0]["password_hash"])
+    assert open(p["marks"]).read().endswith("alice@example.org:%s\n" % users[0]["fingerprint"])
     assert run(args(host, users=users, salt_secret=secret))["changed"] is False
-    # The same hashes as the module makes itself from the plain password with that secret.
-    assert run(args(host, users=[{"address": "alice@example.org", "password": PASSWORD}]))["changed"] is False
+    # A rerun: the controller found the fingerprint unchanged and sends it alone; the hash stays.
+    kept = hash_users(plain, secret, {"alice@example.org": users[0]["fingerprint"]}, memory=8192, iterations=1)
+    assert kept == [{"address": "alice@example.org", "fingerprint": users[0]["fingerprint"]}]
+    assert run(args(host, users=kept, salt_secret=secret))["changed"] is False
+    # The same hash as the module makes itself from the plain password with that secret.
+    assert run(args(host, users=plain))["changed"] is False
 
 
 def test_a_secret_other_than_the_hosts_is_refused_before_anything_changes(fake, host):

@@ -99,3 +99,14 @@ def test_a_left_over_group_of_its_name_becomes_its_group(system):
     system.groups.add("vmail")
     run({"home": "/var/vmail"})
     assert system.commands[0][:3] == ["--system", "--gid", "vmail"]
+
+
+def test_the_fingerprints_are_read_for_the_hashes_on_the_host(system, tmp_path):
+    system.accounts["vmail"] = Account("vmail", 998, 998, "/var/vmail", "/usr/sbin/nologin")
+    (tmp_path / "users").write_text("# header\na@example.org:{ARGON2ID}$argon2id$x\nb@example.org:{X}y\n")
+    (tmp_path / "marks").write_text("# header\na@example.org:f1\nc@example.org:f3\n")
+    given = {"home": "/var/vmail", "users_path": str(tmp_path / "users")}
+    # c@ has a fingerprint but no hash: worthless, so its password is hashed again.
+    assert run(dict(given, fingerprints_path=str(tmp_path / "marks")))["fingerprints"] == {"a@example.org": "f1"}
+    assert run(given)["fingerprints"] == {}
+    assert run(dict(given, fingerprints_path=str(tmp_path / "none")))["fingerprints"] == {}
