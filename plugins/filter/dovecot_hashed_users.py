@@ -13,7 +13,7 @@ description:
     password and the cost, keyed with O(secret)). When it is the one in O(known) (what
     M(postmaster.mail.dovecot_owner) read beside the hashes on the host) the user becomes
     C({address, fingerprint}) and M(postmaster.mail.dovecot_config) keeps the hash it has; otherwise
-    the password is hashed as P(postmaster.mail.dovecot_password_hash#filter) does:
+    the password is hashed as P(postmaster.mail.dovecot_password_hash#filter) does, giving
     C({address, password_hash, fingerprint}). A user given with a C(password_hash) is passed on as it is.
   - So a rerun with a thousand users hashes nothing, and a changed password only that one.
   - Addresses are written in lower case. The result holds hashes; hide it (C(no_log)).

@@ -14,6 +14,7 @@ mail_users names entries by position (from 1) or by address, never by password o
 from __future__ import annotations
 
 import datetime
+import ipaddress
 import json
 import os
 import re
@@ -47,6 +48,10 @@ DEFAULTS = {
     "mail_resolver_forward_zones": [],
     "mail_resolver_stub_zones": [],
     "mail_resolver_trust_anchors": [],
+    "mail_send_limit": 200,
+    "mail_ban_after_failures": 5,
+    "mail_ban_time": 3600,
+    "mail_ban_ignore_networks": [],
 }
 
 TLS_MODES = ("acme", "selfsigned", "files")
@@ -205,6 +210,7 @@ def _rules(values, file_exists):
     yield from _dns_rules(values)
     yield from _dkim_rules(values)
     yield from _defence_rules(values)
+    yield from _reputation_rules(values)
 
 
 def _hostname_rules(hostname):
@@ -536,6 +542,38 @@ def _defence_rules(values):
     if not (_is_list(anchors) and all(_is_string(anchor) and anchor.strip() and "\n" not in anchor for anchor in anchors)):
         yield "mail_resolver_trust_anchors", (
             'must be a list of DS or DNSKEY records, one line each, such as "example.org. DS 12345 13 2 ABCD...", got %s' % to_json(anchors))
+
+
+def _whole(value, low):
+    return not isinstance(value, bool) and isinstance(value, int) and value >= low
+
+
+def _reputation_rules(values):
+    limit = values.get("mail_send_limit", DEFAULTS["mail_send_limit"])
+    if not _whole(limit, 0):
+        yield "mail_send_limit", "must be a whole number of messages per user and hour (0: no limit), got %s" % to_json(limit)
+    failures = values.get("mail_ban_after_failures", DEFAULTS["mail_ban_after_failures"])
+    if not _whole(failures, 0):
+        yield "mail_ban_after_failures", "must be a whole number of failed logins (0: no bans), got %s" % to_json(failures)
+    ban_time = values.get("mail_ban_time", DEFAULTS["mail_ban_time"])
+    if not _whole(ban_time, 1):
+        yield "mail_ban_time", "must be a whole number of seconds, 1 or more, got %s" % to_json(ban_time)
+    networks = values.get("mail_ban_ignore_networks", DEFAULTS["mail_ban_ignore_networks"])
+    invalid = [network for network in networks if not _network(network)] if _is_list(networks) else None
+    if invalid is None or invalid:
+        yield "mail_ban_ignore_networks", (
+            "must be a list of addresses or networks never banned, such as 192.0.2.0/24 or 2001:db8::/32; invalid: %s"
+            % to_json(networks if invalid is None else invalid))
+
+
+def _network(value):
+    if not _is_string(value) or not re.match(r"^[0-9A-Fa-f:.]+(/[0-9]{1,3})?\Z", value):
+        return False
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 ZONE_FIELDS = ("name", "addresses", "insecure")

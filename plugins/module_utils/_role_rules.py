@@ -7,6 +7,7 @@ filter before the host is touched. Every message names the variable and the form
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 
@@ -286,7 +287,33 @@ def unbound_errors(values):
     return errors
 
 
-RULES = {"certbot": certbot_errors, "postfix": postfix_errors, "dovecot": dovecot_errors, "opendkim": opendkim_errors,
+def _is_network(text):
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return bool(LOCAL_NETWORK_RE.match(text))
+
+
+def fail2ban_errors(values):
+    errors = []
+    for name, low, what in (("fail2ban_maxretry", 1, "failed logins"), ("fail2ban_findtime", 1, "seconds"),
+                            ("fail2ban_bantime", 1, "seconds")):
+        value = values.get(name)
+        if isinstance(value, bool) or not (DIGITS_RE.match(str(value)) and _int(value) >= low):
+            errors.append("%s: must be a whole number of %s, %d or more, got %s" % (name, what, low, to_json(value)))
+    invalid = _invalid(values.get("fail2ban_ignore_networks", []), _is_network)
+    if invalid:
+        errors.append("fail2ban_ignore_networks: must be a list of addresses or networks such as 192.0.2.0/24 or 2001:db8::/32; "
+                      "invalid: %s" % to_json(invalid))
+    ports = _items(values.get("fail2ban_ports", []))
+    invalid = [port for port in ports if isinstance(port, bool) or not 1 <= _int(port) <= 65535 or str(port).strip() != str(_int(port))]
+    if invalid or not ports:
+        errors.append("fail2ban_ports: must be a non-empty list of TCP ports from 1 to 65535; invalid: %s" % to_json(invalid))
+    return errors
+
+
+RULES = {"certbot": certbot_errors, "fail2ban": fail2ban_errors, "postfix": postfix_errors, "dovecot": dovecot_errors, "opendkim": opendkim_errors,
          "rspamd": rspamd_errors, "unbound": unbound_errors}
 
 

@@ -28,7 +28,7 @@ description:
   - The fingerprints file O(fingerprints_path) (C(root:root), mode C(0600)) keeps a keyed
     fingerprint of each plain password beside its hash. A password whose fingerprint is unchanged
     keeps its hash without hashing again; a user given with a C(fingerprint) and no password keeps
-    the hash the users file has (the role's way: the controller compared the fingerprints the
+    the hash the users file has (the role's way, the controller having compared the fingerprints the
     C(postmaster.mail.dovecot_owner) module read).
   - The global Sieve scripts O(sieve_scripts) (C(root:root), mode C(0644)) are each compiled with
     C(sievec) into C(<name>.svbin) next to them (C(root:root), mode C(0644)), so Dovecot never needs

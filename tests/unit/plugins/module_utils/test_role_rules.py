@@ -13,7 +13,9 @@ DOVECOT = {"dovecot_domains": ["example.org"], "dovecot_password_rounds": 100000
            "dovecot_users": [{"address": "alice@example.org", "password": "s3cret-Pass"}]}
 OPENDKIM = {"opendkim_domains": ["example.org"], "opendkim_selector": "mail", "opendkim_rsa_size": 2048,
             "opendkim_internal_hosts": ["127.0.0.1", "::1", "10.0.0.0/8", "relay.example.org"]}
-VALID = {"postfix": POSTFIX, "dovecot": DOVECOT, "opendkim": OPENDKIM}
+FAIL2BAN = {"fail2ban_maxretry": 5, "fail2ban_findtime": 600, "fail2ban_bantime": 3600, "fail2ban_ignore_networks": ["2001:db8::/32"],
+            "fail2ban_ports": [587, 465, 993, 995, 143, 110]}
+VALID = {"postfix": POSTFIX, "dovecot": DOVECOT, "opendkim": OPENDKIM, "fail2ban": FAIL2BAN}
 
 
 @pytest.mark.parametrize("role", sorted(VALID))
@@ -45,6 +47,12 @@ def test_the_defaults_of_each_role_are_valid(role):
      'dovecot_users: every user must be in a domain of dovecot_domains (example.org); not served: ["bob@example.net"]'),
     ("dovecot", {"dovecot_users": [{"address": "bob@example.org"}]},
      'dovecot_users: every user needs exactly one of password or password_hash; wrong for: ["bob@example.org"]'),
+    ("fail2ban", {"fail2ban_maxretry": 0}, "fail2ban_maxretry: must be a whole number of failed logins, 1 or more, got 0"),
+    ("fail2ban", {"fail2ban_bantime": "1h"}, 'fail2ban_bantime: must be a whole number of seconds, 1 or more, got "1h"'),
+    ("fail2ban", {"fail2ban_ignore_networks": ["192.0.2.0/24", "10.0.0.0/33", "office"]},
+     'fail2ban_ignore_networks: must be a list of addresses or networks such as 192.0.2.0/24 or 2001:db8::/32; invalid: ["10.0.0.0/33", "office"]'),
+    ("fail2ban", {"fail2ban_ports": [587, 70000]}, "fail2ban_ports: must be a non-empty list of TCP ports from 1 to 65535; invalid: [70000]"),
+    ("fail2ban", {"fail2ban_ports": []}, "fail2ban_ports: must be a non-empty list of TCP ports"),
     ("opendkim", {"opendkim_domains": ["exa mple.test"]},
      'opendkim_domains: must be a list of domain names such as example.org; invalid: ["exa mple.test"]'),
     ("opendkim", {"opendkim_selector": "mail_2026"},
