@@ -52,7 +52,8 @@ options:
         with any of C(order) (int, default 50), C(main_cf) (dict), C(milters) (list of
         C({socket, default_action, order, flow}), C(default_action) one of C(accept), C(tempfail),
         C(reject), C(quarantine), default C(accept); C(order) default the contribution's; C(flow)
-        one of C(all), C(inbound), C(outbound), default C(all)),
+        one of C(all), C(inbound) (port 25 from outside), C(outbound) (submission, mynetworks and
+        local mail), C(smtpd) (all SMTP clients, not local mail), default C(all)),
         C(master_cf) (dict of services) and C(tables) (file name => entries).
     type: dict
     default: {}

@@ -49,7 +49,10 @@ CONTRIBUTION_FIELDS = ("order", "main_cf", "milters", "master_cf", "tables")
 MILTER_FIELDS = ("socket", "default_action", "order", "flow")
 # Which mail a milter sees: "inbound" (port 25 from outside mynetworks), "outbound" (the users'
 # submissions on 587/465, mynetworks on port 25, sendmail on the host), or "all".
-MILTER_FLOWS = ("all", "inbound", "outbound")
+# all: every message; inbound: port 25 from outside mynetworks; outbound: submission, mynetworks
+# and the mail Postfix makes or is handed locally (non_smtpd_milters); smtpd: whatever arrives
+# over SMTP (both of the first two but not the local mail: a milter that judges clients).
+MILTER_FLOWS = ("all", "inbound", "outbound", "smtpd")
 # The custom main.cf parameter holding the outbound milters (the submission services' smtpd_milters
 # refer to it), and the table giving them to mynetworks on port 25 (smtpd_milter_maps).
 OUTBOUND_MILTERS = "postmaster_outbound_milters"
@@ -475,8 +478,9 @@ def merge_contributions(base_main_cf, base_master_cf=None, base_tables=None, con
     main.cf: ``base_main_cf``, then each contribution's ``main_cf`` in (order, name) order, then
     ``smtpd_milters`` and ``non_smtpd_milters`` (every contribution's milters sorted by (order,
     contributor, position), each in Postfix's per-milter form with its own default_action, then
-    the plain ``milters``; smtpd_milters holds the milters of the flows "all" and "inbound",
-    non_smtpd_milters and postmaster_outbound_milters those of "all" and "outbound", and when they
+    the plain ``milters``; smtpd_milters holds the milters of the flows "all", "inbound" and
+    "smtpd", postmaster_outbound_milters those of "all", "outbound" and "smtpd", non_smtpd_milters
+    those of "all" and "outbound", and when the first two
     differ the cidr table milter_clients.cidr gives ``client_networks`` the outbound ones on port
     25), then ``imports`` (a list of main.cf dicts, kept for compatibility),
     then ``user_main_cf``. master.cf: ``base_master_cf``, the contributions' services, then
@@ -549,8 +553,9 @@ def merge_contributions(base_main_cf, base_master_cf=None, base_tables=None, con
         milters = []
     inbound = [render_milter(m) for m in ordered if m["flow"] != "outbound"] + list(milters or [])
     outbound = [render_milter(m) for m in ordered if m["flow"] != "inbound"] + list(milters or [])
+    local = [render_milter(m) for m in ordered if m["flow"] in ("all", "outbound")] + list(milters or [])
     main_cf["smtpd_milters"] = inbound
-    main_cf["non_smtpd_milters"] = list(outbound)
+    main_cf["non_smtpd_milters"] = local
     main_cf[OUTBOUND_MILTERS] = list(outbound)
     if inbound != outbound and client_networks:
         # Port 25 serves both flows: mynetworks gets the outbound milters (first match wins).

@@ -237,6 +237,17 @@ def rspamd_errors(values):
     invalid = _invalid(values.get("rspamd_nameservers", []), _names.is_resolver)
     if invalid:
         errors.append('rspamd_nameservers: must be a list of "address" or "address:port"; invalid: %s' % to_json(invalid))
+    limit = values.get("rspamd_send_limit", 0)
+    if isinstance(limit, bool) or not (DIGITS_RE.match(str(limit))):
+        errors.append("rspamd_send_limit: must be a whole number of messages per user and hour (0: no limit), got %s" % to_json(limit))
+    logins = values.get("rspamd_sender_logins", {})
+    bad = (sorted(address for address, owners in logins.items()
+                  if not (isinstance(address, str) and _names.is_email_address(address) and isinstance(owners, list)
+                          and owners and all(isinstance(owner, str) and _names.is_email_address(owner) for owner in owners)))
+           if isinstance(logins, dict) else [logins])
+    if bad:
+        errors.append("rspamd_sender_logins: must map addresses to lists of logins (addresses), such as "
+                      '{"info@example.org": ["alice@example.org"]}; invalid: %s' % to_json(bad))
     invalid = _invalid(values.get("rspamd_forwarding_recipients", []),
                        lambda item: _names.is_email_address(item) or (item.startswith("@") and _names.is_domain_name(item[1:])))
     if invalid:

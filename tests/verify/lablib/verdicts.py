@@ -14,6 +14,7 @@ import re
 # roles' rounds or Argon2id hash, a private key.
 SITE_SECRETS = {
     "alice's password": re.escape("alice-Secret-1"),
+    "carol's password": re.escape("carol-Secret-3"),
     "bob's hash": re.escape("0Z6qiD4TVhbwSwcIT5j1yDHue4Kd"),
     "a SHA512-CRYPT hash": re.escape("$6$rounds=100000$"),
     "an Argon2id hash": re.escape("$argon2id$v=19$"),

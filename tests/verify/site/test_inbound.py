@@ -147,25 +147,6 @@ def test_gtube_is_refused_at_the_end_of_data(peer, hosts, name, findings):
     findings["gtube " + name] = reply
 
 
-def test_a_users_submission_is_not_scanned_as_inbound(peer, hosts, run_id, findings):
-    """The GTUBE pattern refused on port 25 leaves when a user submits it on 587: rspamd is an
-    inbound milter only (its log never sees the message); OpenDKIM signs it."""
-    server = hosts[HOST13]
-    domain = server.vars["site_domain"]
-    message_id = "<gtube-587-%s@%s>" % (run_id, domain)
-    result = peer.swaks("--server", server.vars["mail_hostname"], "--port", "587", "-tls", "--tls-verify",
-                        "--tls-ca-path", ROOTS_PEM, "--auth", "PLAIN", "--auth-user", "alice@" + domain,
-                        "--auth-password", ALICE_PASSWORD, "--from", "alice@" + domain, "--to", "gtube-%s@peer.test" % run_id,
-                        "--header", "Message-ID: " + message_id, "--body", "Test message.\n" + GTUBE + "\n")
-    assert result.returncode == 0, without_auth(result.stdout)
-    _path, delivered = at_the_peer(peer, None, "gtube-%s@peer.test" % run_id, "the submitted GTUBE message at the peer",
-                                   header=("Message-ID", message_id))
-    assert delivered.get_all("DKIM-Signature"), str(delivered)
-    assert server.run("grep -F %s /var/log/rspamd/rspamd.log", message_id.strip("<>")).rc == 1
-    queued = re.search(r"^<~?\s+(250 .*queued as \S+)", result.stdout, re.M)
-    findings["gtube 587"] = "accepted (%s), signed, not in rspamd's log" % (queued.group(1) if queued else "250")
-
-
 def test_a_dmarc_reject_forgery_is_refused(peer, hosts, findings):
     server = hosts[HOST13]
     result = swaks_25(peer, server, "--ehlo", "mx.peer.test", "--from", "ceo@strict.peer.test",

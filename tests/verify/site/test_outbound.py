@@ -7,7 +7,13 @@
   * bounces leave from MAILER-DAEMON@<primary domain> (myorigin), DKIM-signed and aligned, and mail
     from an address at the host name is signed with the primary domain's key (13);
   * mail to root on the host reaches the primary domain's postmaster, a real mailbox (both);
-  * Postfix's per-client limits are the documented defaults (13).
+  * Postfix's per-client limits are the documented defaults (13);
+  * From: must be one of the login's own addresses: another user's is refused with 554 5.7.1,
+    to an outside and to a local recipient, while an alias the user owns and a +extension pass;
+    GTUBE is refused like any pre-result, and a submission is never scored as spam (the refusal
+    on both, the rest on 13);
+  * each user's hourly sending limit: carol's N+1st message is deferred with 451 4.7.1 naming N
+    (both: rspamd 3.12 and 3.4; mail_send_limit is lowered to 60 in the lab).
 The ciphers of 587/465/993/995 are judged by test_tls.py (testssl.sh -E). Run by
 extensions/molecule/site/verify.yml.
 """
@@ -31,6 +37,27 @@ CLIENT_HELO = "client.peer.test"
 # The peer's catch-all Maildir (tests/lab/peer/start.sh).
 CAPTURE = "/var/mail/capture/inbox/new"
 OVERSIGNED = ("from", "to", "subject", "date", "message-id")
+CAROL_PASSWORD = "carol-Secret-3"
+# Sends as `login` on 587 until the server defers or refuses a message or `most` were accepted,
+# in one SMTP session (python in the peer): {"accepted": n, "refused": [code, text] or null}.
+SEND_UNTIL_REFUSED = """
+import json, smtplib, ssl, sys
+host, login, most, roots = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+password = sys.stdin.read()
+accepted, refused = 0, None
+with smtplib.SMTP(host, 587, timeout=60) as smtp:
+    smtp.starttls(context=ssl.create_default_context(cafile=roots))
+    smtp.login(login, password)
+    for number in range(1, most + 1):
+        message = "From: <%s>\\r\\nTo: <%s>\\r\\nSubject: limit %d\\r\\n\\r\\nMessage %d.\\r\\n" % (login, login, number, number)
+        try:
+            smtp.sendmail(login, [login], message)
+        except smtplib.SMTPResponseException as error:
+            refused = [error.smtp_code, error.smtp_error.decode()]
+            break
+        accepted += 1
+print(json.dumps({"accepted": accepted, "refused": refused}))
+"""
 
 
 @pytest.fixture(scope="module")
@@ -182,3 +209,67 @@ def test_the_per_client_limits_are_the_documented_defaults(hosts, findings):
     domain = hosts[HOST13].vars["site_domain"]
     assert limits == ["10", "20", "100", domain], limits
     findings["limits"] = "connections 10, AUTH 20/min, recipients 100 per client; myorigin %s" % domain
+
+
+@pytest.mark.parametrize("recipient", ["outside", "local"])
+@pytest.mark.parametrize("name", HOSTS)
+def test_another_users_address_in_from_is_refused(peer, hosts, run_id, name, recipient, findings):
+    """alice may use bob's address neither in the envelope (Postfix) nor in From: (rspamd's rule,
+    before OpenDKIM would sign it): the envelope is hers here, only the header is bob's. (rspamd
+    3.12 on Debian 13, 3.4 on 12.)"""
+    server = hosts[name]
+    domain = server.vars["site_domain"]
+    bob = "bob@lists." + domain
+    to = "from-%s@peer.test" % run_id if recipient == "outside" else bob
+    result = submit(peer, server, "587", "--from", "alice@" + domain, "--to", to, "--header", "From: Bob <%s>" % bob,
+                    "--header", "X-Run: from-%s-%s" % (recipient, run_id))
+    reply = refusal(result.stdout)
+    assert result.returncode == 26, without_auth(result.stdout)  # refused after DATA
+    assert reply == "554 5.7.1 From: %s is not an address of alice@%s" % (bob, domain), reply
+    findings["foreign From to %s (%s)" % (recipient, name)] = reply
+
+
+@pytest.mark.parametrize("sender", ["info@{d}", "alice+news@{d}", "Alice@{d}"])
+def test_an_owned_alias_a_plus_address_and_any_case_pass_the_from_check(peer, hosts, sender):
+    server = hosts[HOST13]
+    domain = server.vars["site_domain"]
+    address = sender.format(d=domain)
+    result = submit(peer, server, "587", "--from", "alice@" + domain, "--to", "alice@" + domain,
+                    "--header", "From: Alice <%s>" % address)
+    assert result.returncode == 0, without_auth(result.stdout)
+
+
+def test_a_submission_meets_only_the_outbound_checks(peer, hosts, run_id, findings):
+    """rspamd sees the users' mail only for the From: check and the sending limit: the log line of
+    a submission has no score and no other symbol; GTUBE (a pre-result, like the From: check) is
+    refused on 587 too."""
+    server = hosts[HOST13]
+    domain = server.vars["site_domain"]
+    message_id = "<outbound-%s@%s>" % (run_id, domain)
+    result = submit(peer, server, "587", "--from", "alice@" + domain, "--to", "alice@" + domain,
+                    "--header", "Message-ID: " + message_id, "--body", "Free money, click here: http://bit.ly/x\n")
+    assert result.returncode == 0, without_auth(result.stdout)
+    line = poll(lambda: server.run("grep -F %s /var/log/rspamd/rspamd.log | grep -F rspamd_task_write_log", message_id.strip("<>")).stdout,
+                timeout=20, what="rspamd's log line of the submission")
+    verdict = re.search(r"\(default: [FT] \(([^)]*)\): \[([-0-9.]+)/[-0-9.]+\] \[([^\]]*)\]", line)
+    assert verdict and verdict.group(1) == "no action" and float(verdict.group(2)) == 0, line
+    assert set(filter(None, re.findall(r"([A-Z0-9_]+)(?:\([^)]*\))?", verdict.group(3)))) <= {"RATELIMIT_CHECK", "RATELIMIT_UPDATE"}, line
+    gtube = submit(peer, server, "587", "--from", "alice@" + domain, "--to", "alice@" + domain,
+                   "--body", "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\n")
+    assert gtube.returncode == 26 and refusal(gtube.stdout).startswith("554 5.7.1"), without_auth(gtube.stdout)
+    findings["submission in rspamd"] = "%s; GTUBE on 587: %s" % (verdict.group(0), refusal(gtube.stdout))
+
+
+@pytest.mark.parametrize("name", HOSTS)
+def test_the_hourly_sending_limit_defers_the_next_message_and_names_the_limit(peer, hosts, name, findings):
+    server = hosts[name]
+    limit = int(server.vars["mail_send_limit"])
+    carol = "carol@" + server.vars["site_domain"]
+    result = peer.run("python3", "-c", SEND_UNTIL_REFUSED, server.vars["mail_hostname"], carol, limit + 5, ROOTS_PEM,
+                      stdin=CAROL_PASSWORD, timeout=300)
+    assert result.returncode == 0, result.stderr[-1500:]
+    sent = json.loads(result.stdout)
+    assert sent["accepted"] == limit, sent
+    code, text = sent["refused"]
+    assert code == 451 and text.startswith("4.7.1 ") and "%d messages an hour" % limit in text, sent
+    findings["sending limit (%s)" % name] = "carol: %d accepted, then %d %s" % (sent["accepted"], code, text)

@@ -443,7 +443,21 @@ def test_milters_of_one_flow_need_no_client_table_and_a_bad_flow_is_named():
     same = merge({"opendkim": {"milters": [{"socket": "unix:opendkim/opendkim.sock"}]}}, client_networks=["127.0.0.0/8"])
     assert "smtpd_milter_maps" not in same["main_cf"] and "milter_clients.cidr" not in same["tables"]
     bad = merge({"x": {"milters": [{"socket": "inet:127.0.0.1:1", "flow": "sideways"}]}})
-    assert bad["errors"] == ['postfix_contributions.x.milters[0]: flow must be one of all, inbound, outbound, got "sideways"']
+    assert bad["errors"] == ['postfix_contributions.x.milters[0]: flow must be one of all, inbound, outbound, smtpd, got "sideways"']
+
+
+def test_an_smtpd_milter_sees_every_smtp_client_and_no_local_mail():
+    result = merge({
+        "rspamd": {"order": 10, "milters": [{"socket": "inet:127.0.0.1:11332", "flow": "smtpd"}]},
+        "opendkim": {"order": 20, "milters": [{"socket": "unix:opendkim/opendkim.sock", "flow": "outbound"}]},
+    }, client_networks=["127.0.0.0/8"])
+    assert result["errors"] == []
+    rspamd, opendkim = "{ inet:127.0.0.1:11332, default_action=accept }", "{ unix:opendkim/opendkim.sock, default_action=accept }"
+    main_cf = result["main_cf"]
+    assert main_cf["smtpd_milters"] == [rspamd]
+    assert main_cf["postmaster_outbound_milters"] == [rspamd, opendkim]
+    assert main_cf["non_smtpd_milters"] == [opendkim]
+    assert result["tables"]["milter_clients.cidr"] == "127.0.0.0/8 %s, %s\n" % (rspamd, opendkim)
 
 
 def test_a_pattern_table_is_its_text():

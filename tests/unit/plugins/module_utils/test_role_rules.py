@@ -145,6 +145,10 @@ def test_the_inbound_defence_roles_valid(role, values):
 
 
 @pytest.mark.parametrize("role, values, change, fragment", [
+    ("rspamd", RSPAMD, {"rspamd_send_limit": -1}, "rspamd_send_limit: must be a whole number of messages per user and hour (0: no limit), got -1"),
+    ("rspamd", RSPAMD, {"rspamd_sender_logins": {"info@example.org": "alice@example.org", "ok@example.org": ["alice@example.org"]}},
+     'rspamd_sender_logins: must map addresses to lists of logins (addresses), such as {"info@example.org": ["alice@example.org"]}; '
+     'invalid: ["info@example.org"]'),
     ("rspamd", RSPAMD, {"rspamd_junk_score": 15}, "rspamd_junk_score: must be below rspamd_reject_score (15), got 15"),
     ("rspamd", RSPAMD, {"rspamd_reject_score": 0}, "rspamd_reject_score: must be a number above 0"),
     ("rspamd", RSPAMD, {"rspamd_reject_score": True}, "rspamd_reject_score: must be a number above 0"),
