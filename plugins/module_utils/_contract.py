@@ -21,7 +21,7 @@ import re
 
 from collections.abc import Mapping
 
-from ansible_collections.postmaster.mail.plugins.module_utils import _names
+from ansible_collections.postmaster.mail.plugins.module_utils import _names, _outbound
 
 # The literal defaults of the optional variables (the server role's defaults/main.yml and its
 # argument spec say the same). Computed ones (mail_acme_email, mail_dmarc_rua, mail_public_ipv4,
@@ -52,6 +52,7 @@ DEFAULTS = {
     "mail_ban_after_failures": 5,
     "mail_ban_time": 3600,
     "mail_ban_ignore_networks": [],
+    "mail_outbound_ipv6": "auto",
 }
 
 TLS_MODES = ("acme", "selfsigned", "files")
@@ -558,6 +559,9 @@ def _reputation_rules(values):
     ban_time = values.get("mail_ban_time", DEFAULTS["mail_ban_time"])
     if not _whole(ban_time, 1):
         yield "mail_ban_time", "must be a whole number of seconds, 1 or more, got %s" % to_json(ban_time)
+    mode = values.get("mail_outbound_ipv6", DEFAULTS["mail_outbound_ipv6"])
+    if _outbound.mode_of(mode) is None:
+        yield "mail_outbound_ipv6", "must be auto (IPv6 once its PTR forward-confirms), true or false, got %s" % to_json(mode)
     networks = values.get("mail_ban_ignore_networks", DEFAULTS["mail_ban_ignore_networks"])
     invalid = [network for network in networks if not _network(network)] if _is_list(networks) else None
     if invalid is None or invalid:

@@ -54,14 +54,16 @@ start() {  # start <name> <ip> <podman run args...>
   shift 2
   if current "$name"; then return; fi
   podman rm -f -t 1 "$name" >/dev/null 2>&1 || true
-  podman run -d --name "$name" --hostname "${name#postmaster-lab-}" --network "$LAB_NETWORK" \
-    --ip "$ip" --dns "$LAB_RESOLVER_IP" --label "postmaster.lab.config=$LAB_CONFIG_HASH" -v "$here:/lab:ro" -v "$LAB_STATE:/state" "$@" >/dev/null
+  podman run -d --name "$name" --hostname "${name#postmaster-lab-}" --network "$LAB_NETWORK:ip=$ip" \
+    --dns "$LAB_RESOLVER_IP" --label "postmaster.lab.config=$LAB_CONFIG_HASH" -v "$here:/lab:ro" -v "$LAB_STATE:/state" "$@" >/dev/null
   log "started $name ($ip)"
 }
 
 make_network() {
   podman network exists "$LAB_NETWORK" ||
     podman network create --subnet "$LAB_SUBNET" --gateway "$LAB_GATEWAY" "$LAB_NETWORK" >/dev/null
+  podman network exists "$LAB_NETWORK6" ||
+    podman network create --ipv6 --subnet "$LAB_SUBNET6" --gateway "$LAB_GATEWAY6" "$LAB_NETWORK6" >/dev/null
 }
 
 make_zones() {  # fresh zone files at every start of the DNS container: the lab has no memory
@@ -82,7 +84,8 @@ make_zones() {  # fresh zone files at every start of the DNS container: the lab 
         # peer.test sends clean mail (SPF passes for mx.peer.test); strict.peer.test and
         # lax.peer.test authorise no host at all and ask for DMARC reject and quarantine: a
         # message from the peer in their name is a forgery the mail server must act on.
-        peer.test) printf '@ MX 10 mx\nmx A %s\nclient2 A %s\n@ TXT "v=spf1 a:mx.peer.test -all"\n' "$LAB_PEER_IP" "$LAB_CLIENT2_IP"
+        peer.test) printf '@ MX 10 mx\nmx A %s\nmx AAAA %s\nclient2 A %s\n@ TXT "v=spf1 a:mx.peer.test -all"\n' \
+                     "$LAB_PEER_IP" "$LAB_PEER_IP6" "$LAB_CLIENT2_IP"
                    printf '_dmarc TXT "v=DMARC1; p=none"\n'
                    printf 'strict MX 10 mx\nstrict TXT "v=spf1 -all"\n_dmarc.strict TXT "v=DMARC1; p=reject"\n'
                    printf 'lax MX 10 mx\nlax TXT "v=spf1 -all"\n_dmarc.lax TXT "v=DMARC1; p=quarantine"\n' ;;
@@ -164,7 +167,9 @@ up() {
   start postmaster-lab-acme "$LAB_ACME_IP" -e PEBBLE_VA_NOSLEEP=1 -e PEBBLE_WFE_NONCEREJECT=0 \
     "$TOOLS_IMAGE" pebble -config /state/pebble/pebble.json -dnsserver "$LAB_DNS_IP:53"
   # NET_ADMIN: the peer also holds the second outside client's address (start.sh adds it).
-  start postmaster-lab-peer "$LAB_PEER_IP" --cap-add NET_ADMIN -e LAB_CLIENT2_IP="$LAB_CLIENT2_IP" "$TOOLS_IMAGE" /lab/peer/start.sh
+  # It is on the IPv6 network too (mx.peer.test has an AAAA record).
+  start postmaster-lab-peer "$LAB_PEER_IP" --cap-add NET_ADMIN -e LAB_CLIENT2_IP="$LAB_CLIENT2_IP" \
+    --network "$LAB_NETWORK6:ip6=$LAB_PEER_IP6" "$TOOLS_IMAGE" /lab/peer/start.sh
   wait_for "Knot" dig +short +time=1 +tries=1 "@$LAB_DNS_IP" SOA lab.test
   write_trust_anchor secure.test
   wait_for "Unbound" dig +short +time=1 +tries=1 "@$LAB_RESOLVER_IP" A "$LAB_PEER_NAME"
@@ -180,10 +185,13 @@ up() {
 
 down() {
   podman rm -f -t 2 "${CONTAINERS[@]}" >/dev/null 2>&1 || true
-  if podman network exists "$LAB_NETWORK"; then
-    podman network rm -f "$LAB_NETWORK" >/dev/null 2>&1 ||
-      log "network $LAB_NETWORK still in use (a scenario's containers?); left in place"
-  fi
+  local network
+  for network in "$LAB_NETWORK" "$LAB_NETWORK6"; do
+    if podman network exists "$network"; then
+      podman network rm -f "$network" >/dev/null 2>&1 ||
+        log "network $network still in use (a scenario's containers?); left in place"
+    fi
+  done
   rm -rf "$LAB_STATE/zones" "$LAB_STATE/pebble" "$LAB_STATE/unbound.conf" "$LAB_STATE/dnssec"
   log "lab is down"
 }

@@ -4,6 +4,7 @@
     python lab_dns.py delete <name> [<type>]
     python lab_dns.py get <name> <type>
     python lab_dns.py load <fragment> [<fragment> ...]      publish zone-file fragments
+    python lab_dns.py ptr <address> <name>                  set the PTR of an IPv4 or IPv6 address
 
 A TXT value is one record: its character-strings separated by a newline (the strings exactly as
 dkim_key returns them). `load` reads fragments as site.yml writes them (one record per line:
@@ -13,6 +14,7 @@ the name falls in. Needs dnspython.
 
 """
 
+import ipaddress
 import sys
 
 import dns.message
@@ -27,7 +29,7 @@ import dns.update
 SERVER = "10.47.25.53"
 # The zones tests/lab/lib.sh (LAB_ZONES) creates and tests/lab/dns/knot.conf serves.
 ZONES = ("lab.test", "peer.test", "example.test", "example.net", "demo.test", "site13.test", "site12.test",
-         "25.47.10.in-addr.arpa")
+         "25.47.10.in-addr.arpa", "0.0.0.0.0.0.0.0.5.2.0.0.7.4.d.f.ip6.arpa")
 
 
 def zone_of(name):
@@ -82,6 +84,8 @@ def main(argv):
     if argv[0] == "load":
         load(argv[1:])
         return
+    if argv[0] == "ptr":
+        argv = ["set", ipaddress.ip_address(argv[1]).reverse_pointer, "PTR", argv[2].rstrip(".") + "."]
     action, name = argv[0], argv[1].rstrip(".") + "."
     update = dns.update.UpdateMessage(zone_of(name))
     if action == "set":

@@ -15,6 +15,13 @@ LAB_RESOLVER_IP=10.47.25.54   # Unbound: lab zones from Knot, the rest from podm
 LAB_ACME_IP=10.47.25.14       # Pebble
 LAB_PEER_IP=10.47.25.25       # the outside world: a remote MTA and the clients
 LAB_CLIENT2_IP=10.47.25.26    # a second outside client (an address of the peer), listed in bl.lab.test
+# IPv6 is a second network, joined only by the containers that need it (the peer and the site
+# scenario's Debian 13 host): everything else stays IPv4-only, as it always was.
+LAB_NETWORK6=postmaster-lab6
+LAB_SUBNET6=fd47:25::/64
+LAB_GATEWAY6=fd47:25::1
+LAB_PEER_IP6=fd47:25::25
+LAB_REVERSE6=0.0.0.0.0.0.0.0.5.2.0.0.7.4.d.f.ip6.arpa   # the reverse zone of LAB_SUBNET6
 LAB_ACME_NAME=acme.lab.test
 LAB_PEER_NAME=mx.peer.test
 
@@ -24,4 +31,4 @@ die() { printf '[lab] error: %s\n' "$*" >&2; exit 1; }
 # Each consumer that needs "exactly the generated records" has zones of its own: the demo
 # (demo.test) and the site scenario (site13.test, site12.test). Keep in step with dns/knot.conf
 # and lab_dns.py.
-LAB_ZONES="lab.test peer.test example.test example.net demo.test site13.test site12.test 25.47.10.in-addr.arpa secure.test bogus.test"
+LAB_ZONES="lab.test peer.test example.test example.net demo.test site13.test site12.test 25.47.10.in-addr.arpa $LAB_REVERSE6 secure.test bogus.test"

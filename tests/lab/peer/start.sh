@@ -7,6 +7,9 @@ set -e
 if [ -n "${LAB_CLIENT2_IP:-}" ]; then
   ip addr add "$LAB_CLIENT2_IP/24" dev eth0 2>/dev/null || ip addr show dev eth0 | grep -qF "inet $LAB_CLIENT2_IP/"
 fi
+# The peer's clients (swaks, curl, python) reach a dual-stack server over IPv4 first, as they
+# always did; the IPv6 test asks for IPv6 itself.
+grep -qx 'precedence ::ffff:0:0/96  100' /etc/gai.conf 2>/dev/null || echo 'precedence ::ffff:0:0/96  100' >> /etc/gai.conf
 groupadd -g 5000 capture 2>/dev/null || true
 useradd -u 5000 -g 5000 -d /var/mail/capture -M capture 2>/dev/null || true
 mkdir -p /var/mail/capture && chown capture:capture /var/mail/capture
@@ -18,7 +21,8 @@ postconf -e \
   myhostname=mx.peer.test \
   mydestination= \
   mynetworks=127.0.0.0/8 \
-  inet_protocols=ipv4 \
+  inet_protocols=all \
+  smtp_address_preference=ipv4 \
   maillog_file=/var/log/postfix.log \
   smtpd_banner='$myhostname ESMTP peer' \
   virtual_mailbox_domains=peer.test \
