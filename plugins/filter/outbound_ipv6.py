@@ -30,7 +30,9 @@ options:
     elements: str
     required: true
   reverse:
-    description: What M(postmaster.mail.reverse_dns_info) returned in RV(postmaster.mail.reverse_dns_info#module:addresses) for O(ipv6); null when DNS was not asked.
+    description:
+      - What M(postmaster.mail.reverse_dns_info) returned in RV(postmaster.mail.reverse_dns_info#module:addresses) for O(ipv6).
+      - Null when DNS was not asked.
     type: list
     elements: dict
   hostname:

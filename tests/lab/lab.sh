@@ -164,7 +164,8 @@ up() {
   start postmaster-lab-resolver "$LAB_RESOLVER_IP" "$TOOLS_IMAGE" unbound -d -c /state/unbound.conf
   make_pebble_cert
   make_ssh_key
-  start postmaster-lab-acme "$LAB_ACME_IP" -e PEBBLE_VA_NOSLEEP=1 -e PEBBLE_WFE_NONCEREJECT=0 \
+  # On the IPv6 network too: it validates a dual-stack host over IPv6 first.
+  start postmaster-lab-acme "$LAB_ACME_IP" --network "$LAB_NETWORK6" -e PEBBLE_VA_NOSLEEP=1 -e PEBBLE_WFE_NONCEREJECT=0 \
     "$TOOLS_IMAGE" pebble -config /state/pebble/pebble.json -dnsserver "$LAB_DNS_IP:53"
   # NET_ADMIN: the peer also holds the second outside client's address (start.sh adds it).
   # It is on the IPv6 network too (mx.peer.test has an AAAA record).

@@ -31,7 +31,6 @@ import pytest
 
 from lablib import flush_queue, imap_fetch, journal_mark, journal_since, poll, receiver, send
 from lablib.census import judge, message_census, tally
-from lablib.peer import ROOTS_PEM
 from lablib.remote import tls_context
 from lablib.verdicts import without_auth
 

@@ -34,7 +34,11 @@ def leaves_over(peer, server, mark):
     server.check("printf 'From: root@%s\\nTo: v6@peer.test\\nSubject: ipv6\\nX-Run: %s\\n\\nbody\\n' | /usr/sbin/sendmail v6@peer.test"
                  % (server.vars["mail_hostname"], mark))
     script = 'grep -l -x -F "X-Run: $1" %s/* 2>/dev/null | head -1' % CAPTURE
-    path = poll(lambda: peer.sh(script, mark).stdout.strip(), timeout=60, interval=0.5, what="message %s at the peer" % mark)
+
+    def look():
+        return peer.sh(script, mark).stdout.strip()
+
+    path = poll(look, timeout=60, interval=0.5, what="message %s at the peer" % mark)
     received = peer.read_file(path)
     found = re.search(r"^Received: from %s \([^)]*\[(?:IPv6:)?([0-9a-fA-F:.]+)\]\)" % re.escape(server.vars["mail_hostname"]), received, re.M)
     assert found, received[:1500]

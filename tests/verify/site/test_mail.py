@@ -241,7 +241,7 @@ def test_argon2id_logins_work_a_wrong_password_fails_and_the_cost_is_reported(ho
 
     costs = {}
     for label, (user, password) in (("Argon2id", login("alice", domain)), ("SHA512-CRYPT", login("bob", domain))):
-        costs[label] = statistics.median(login_time(user, password) for _ in range(5))
+        costs[label] = statistics.median(login_time(user, password) for _attempt in range(5))
         with imaplib.IMAP4_SSL(server.address, 993, ssl_context=context, timeout=20) as imap:
             with pytest.raises(imaplib.IMAP4.error, match="AUTHENTICATIONFAILED"):
                 imap.login(user, password + "x")
