@@ -29,7 +29,7 @@ start_host() {
   fi
   podman rm -f -t 1 "$DEMO_HOST" >/dev/null 2>&1 || true
   podman run -d --name "$DEMO_HOST" --hostname "$DEMO_NAME" --network "$LAB_NETWORK" --ip "$DEMO_IP" \
-    --dns "$LAB_RESOLVER_IP" --systemd=always \
+    --dns "$LAB_RESOLVER_IP" --systemd=always --cap-add NET_ADMIN \
     -v "$LAB_STATE/ssh/authorized_keys:/root/.ssh/authorized_keys:ro" \
     "$LAB_IMAGE_PREFIX/debian:13" /sbin/init >/dev/null
   log "started $DEMO_HOST ($DEMO_IP) from the bare Debian 13 image"
