@@ -563,14 +563,15 @@ def _reputation_rules(values):
     if _outbound.mode_of(mode) is None:
         yield "mail_outbound_ipv6", "must be auto (IPv6 once its PTR forward-confirms), true or false, got %s" % to_json(mode)
     networks = values.get("mail_ban_ignore_networks", DEFAULTS["mail_ban_ignore_networks"])
-    invalid = [network for network in networks if not _network(network)] if _is_list(networks) else None
+    invalid = [network for network in networks if not is_network(network)] if _is_list(networks) else None
     if invalid is None or invalid:
         yield "mail_ban_ignore_networks", (
             "must be a list of addresses or networks never banned, such as 192.0.2.0/24 or 2001:db8::/32; invalid: %s"
             % to_json(networks if invalid is None else invalid))
 
 
-def _network(value):
+def is_network(value):
+    """An address or a network (address/prefix), IPv4 or IPv6, as fail2ban and the ban list take it."""
     if not _is_string(value) or not re.match(r"^[0-9A-Fa-f:.]+(/[0-9]{1,3})?\Z", value):
         return False
     try:

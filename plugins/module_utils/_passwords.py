@@ -36,7 +36,6 @@ except ImportError:  # pragma: no cover - depends on what is installed
 ARGON2ID = "ARGON2ID"
 SHA512_CRYPT = "SHA512-CRYPT"
 SCHEMES = (ARGON2ID, SHA512_CRYPT)
-SCHEME = ARGON2ID
 # Argon2id's cost: memory in KiB and passes. 64 MiB and 3 passes is libsodium's "moderate" memory
 # with its "sensitive" passes, above OWASP's floor (19 MiB, 2 passes); one lane, which is all
 # libsodium (Dovecot's verifier) accepts.

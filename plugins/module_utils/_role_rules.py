@@ -7,13 +7,12 @@ filter before the host is touched. Every message names the variable and the form
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 
 from ansible_collections.postmaster.mail.plugins.module_utils import _dkim, _names, _passwords
 from ansible_collections.postmaster.mail.plugins.module_utils._contract import (
-    ACME_DIRECTORY_RE, TLS_MODES, _is_list, dnsbl_site_errors, to_json, user_entry_errors,
+    ACME_DIRECTORY_RE, TLS_MODES, _is_list, dnsbl_site_errors, is_network, to_json, user_entry_errors,
 )
 
 # A network as mynetworks takes it: IPv4 with an optional prefix, or [IPv6] with one.
@@ -298,14 +297,6 @@ def unbound_errors(values):
     return errors
 
 
-def _is_network(text):
-    try:
-        ipaddress.ip_network(text, strict=False)
-    except ValueError:
-        return False
-    return bool(LOCAL_NETWORK_RE.match(text))
-
-
 def fail2ban_errors(values):
     errors = []
     for name, low, what in (("fail2ban_maxretry", 1, "failed logins"), ("fail2ban_findtime", 1, "seconds"),
@@ -313,7 +304,7 @@ def fail2ban_errors(values):
         value = values.get(name)
         if isinstance(value, bool) or not (DIGITS_RE.match(str(value)) and _int(value) >= low):
             errors.append("%s: must be a whole number of %s, %d or more, got %s" % (name, what, low, to_json(value)))
-    invalid = _invalid(values.get("fail2ban_ignore_networks", []), _is_network)
+    invalid = _invalid(values.get("fail2ban_ignore_networks", []), is_network)
     if invalid:
         errors.append("fail2ban_ignore_networks: must be a list of addresses or networks such as 192.0.2.0/24 or 2001:db8::/32; "
                       "invalid: %s" % to_json(invalid))
