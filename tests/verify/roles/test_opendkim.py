@@ -121,14 +121,15 @@ def test_check_mode_rerun_changes_nothing(molecule_env, converge, findings):
 def test_milters(mail_host):
     values = dict(line.split(" = ", 1) for line in mail_host.check(
         "postconf smtpd_milters non_smtpd_milters postmaster_outbound_milters milter_default_action").splitlines())
-    # rspamd's milter checks what arrives on port 25 from outside; OpenDKIM's sign the rest (the
-    # submissions, mynetworks, sendmail).
-    inbound = [("inet:127.0.0.1:11332", {"default_action": "accept"})]
-    outbound = [("unix:opendkim/opendkim.sock", {"default_action": "accept"}),
+    # rspamd's milter checks what every SMTP client sends: on port 25 from outside as a receiver,
+    # on the submission ports only for the outbound checks (From: ownership, the send limit).
+    # OpenDKIM's sign what the users and the host send (the submissions, mynetworks, sendmail).
+    rspamd = [("inet:127.0.0.1:11332", {"default_action": "accept"})]
+    opendkim = [("unix:opendkim/opendkim.sock", {"default_action": "accept"}),
                 ("unix:opendkim/opendkim-ed25519.sock", {"default_action": "accept"})]
-    assert [tuple(m) for m in parse_milters(values["smtpd_milters"])] == inbound, values["smtpd_milters"]
-    for name in ("non_smtpd_milters", "postmaster_outbound_milters"):
-        assert [tuple(m) for m in parse_milters(values[name])] == outbound, values[name]
+    expected = {"smtpd_milters": rspamd, "postmaster_outbound_milters": rspamd + opendkim, "non_smtpd_milters": opendkim}
+    for name, milters in expected.items():
+        assert [tuple(m) for m in parse_milters(values[name])] == milters, "%s = %s" % (name, values[name])
     assert values["milter_default_action"] == "accept"
 
 

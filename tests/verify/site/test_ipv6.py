@@ -54,7 +54,8 @@ def outbound_line(run, name):
 
 
 def smtp_options(server):
-    return server.check("postconf -M -h smtp/unix relay/unix")
+    """The master.cf entries of the two SMTP clients, their -o options included."""
+    return server.check("postconf -M smtp/unix relay/unix")
 
 
 def test_mail_leaves_over_ipv4_until_the_ipv6_ptr_forward_confirms(peer, hosts, lab_dns, molecule_env, project_dir, run_id, report):
