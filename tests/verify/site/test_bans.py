@@ -6,10 +6,12 @@ address is in mail_ban_ignore_networks: the abuse probe guesses passwords from i
     controller (not exempt) still connects; the ban survives restarts of fail2ban, Postfix and
     Dovecot, and lifts by itself after mail_ban_time;
   * Debian 12 (Dovecot 2.3): wrong IMAP passwords alone ban the client from 993 and 587 (the
-    Dovecot 2.3 words are matched too), lifted by hand afterwards.
+    Dovecot 2.3 words are matched too), lifted by hand afterwards; wrong SMTP passwords are counted
+    by the Postfix jail there too (Postfix logs under another unit on 12).
 Run by extensions/molecule/site/verify.yml.
 """
 
+import json
 import re
 import time
 
@@ -142,3 +144,17 @@ def test_dovecot_23_failures_ban_too(peer, hosts, clean, report):
     unban(server)
     assert poll(lambda: connects(peer, server, 993), until=lambda answer: answer == "open", timeout=15) == "open"
     report("%s bans: %d wrong IMAP passwords (Dovecot 2.3) banned %s from 993 and 587 (%s)" % (server.name, limit, CLIENT2, refused[993]))
+
+
+def test_debian_12s_postfix_failures_are_counted_too(peer, hosts, clean, report):
+    # Postfix logs as postfix@-.service on Debian 12 (postfix.service on 13): the jail reads both.
+    server = clean(hosts[HOST12])
+    last = server.check("journalctl -o json -n 1 SYSLOG_IDENTIFIER=postfix/master").strip()
+    unit = json.loads(last).get("_SYSTEMD_UNIT") if last else None
+    before = jail(server, "postmaster-postfix")["total_failed"]
+    smtp_failure(peer, server)
+    smtp_failure(peer, server)
+    counted = poll(lambda: jail(server, "postmaster-postfix"), until=lambda state: state["total_failed"] >= before + 2,
+                   timeout=20, what="the Postfix jail counting two failed SMTP logins on Debian 12")
+    assert CLIENT2 not in counted["banned"], counted
+    report("%s bans: 2 wrong SMTP passwords counted by the Postfix jail (Postfix logging as %s)" % (server.name, unit or "?"))
