@@ -48,7 +48,7 @@ def leaves_over(peer, server, mark):
 def outbound_line(run, name):
     reports = [result.msg or "" for result in run.results if result.host == name and result.task == "Report" and result.status == "ok"]
     assert len(reports) == 1, run.failure_messages(name)
-    found = re.search(r"outbound: [^\n\"',]*", reports[0])
+    found = re.search(r"outbound: [^\n\"']*", reports[0])
     assert found, reports[0]
     return found.group(0)
 
