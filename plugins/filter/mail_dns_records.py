@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: mail_dns_records
-short_description: The MX, A/AAAA, SPF, DKIM, DMARC and PTR records to publish for a mail server
+short_description: The MX, A/AAAA, SPF, DKIM, DMARC, TLSA, SRV, TLS-RPT and PTR records to publish for a mail server
 version_added: 0.1.0
 description:
   - From the server's configuration, returns one zone-file fragment per served domain (absolute
@@ -57,6 +57,27 @@ options:
     description: TTL of every record.
     type: int
     default: 3600
+  certificates:
+    description:
+      - The certificate chains (PEM text) the server serves on port 25, the key in use first and a
+        prepared next key after it. Each gives a C(_25._tcp.<host> TLSA 3 1 1) record (DANE-EE,
+        SHA-256 of the public key), which a renewal over the same key keeps valid.
+      - Needs C(cryptography) on the controller (ansible-core's own dependency).
+    type: list
+    elements: str
+    default: []
+  services:
+    description:
+      - The client services offered, e.g. C({imaps: true, pop3s: false, imap: false, pop3: false});
+        missing keys default to submissions, submission, imaps and pop3s offered, imap (143) and pop3
+        (110) not. Each domain gets the RFC 6186/8314 SRV records, C(0 0 0 .) for a service not offered.
+      - Null publishes no SRV record.
+    type: dict
+  tls_rpt_rua:
+    description: Where TLS reports (RFC 8460) go; each domain gets C(_smtp._tls) TXT C(v=TLSRPTv1). Empty, none.
+    type: list
+    elements: str
+    default: []
   addresses_given:
     description: Whether the addresses were set by the user rather than read from the host; only the wording of
       the warning about a private address depends on it.
@@ -81,17 +102,30 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.postmaster.mail.plugins.module_utils import _records
+from ansible_collections.postmaster.mail.plugins.module_utils import _dane, _records
 
 
 def mail_dns_records(hostname, domains, ipv4=None, ipv6=None, dkim_records=None, dmarc_policy="none",
-                     dmarc_rua=None, spf_all="~all", ttl=3600, addresses_given=False):
+                     dmarc_rua=None, spf_all="~all", ttl=3600, addresses_given=False, certificates=None,
+                     services=None, tls_rpt_rua=None):
     if spf_all.strip().lstrip("+") == "all":
         raise AnsibleFilterError("spf_all: +all authorises every server on the internet; use ~all or -all")
+    tlsa = []
+    for index, pem in enumerate(certificates or []):
+        if not _dane.HAS_CRYPTOGRAPHY:
+            raise AnsibleFilterError("mail_dns_records: certificates: the TLSA records need the Python library "
+                                     "cryptography on the controller (pip install cryptography)")
+        try:
+            value = _dane.tlsa_of_certificate(pem)
+        except _dane.NotACertificate as exc:
+            raise AnsibleFilterError("mail_dns_records: certificates[%d]: %s" % (index, exc)) from None
+        if value not in tlsa:
+            tlsa.append(value)
     try:
         return _records.generate(hostname, domains, ipv4 or [], ipv6 or [], dkim_records or {}, dmarc_policy,
-                                 dmarc_rua, spf_all, ttl, addresses_given=addresses_given)
-    except (ValueError, TypeError, AttributeError, IndexError) as exc:
+                                 dmarc_rua, spf_all, ttl, addresses_given=addresses_given, tlsa=tlsa,
+                                 services=services, tls_rpt_rua=list(tls_rpt_rua or []))
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
         raise AnsibleFilterError("mail_dns_records: %s" % (exc,)) from exc
 
 

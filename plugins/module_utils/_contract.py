@@ -53,6 +53,8 @@ DEFAULTS = {
     "mail_ban_time": 3600,
     "mail_ban_ignore_networks": [],
     "mail_outbound_ipv6": "auto",
+    "mail_dane": True,
+    "mail_client_srv": True,
 }
 
 TLS_MODES = ("acme", "selfsigned", "files")
@@ -449,6 +451,15 @@ def _address_rules(values):
     rua = values.get("mail_dmarc_rua", _MISSING)
     if rua is not _MISSING and not _names.is_email_address(rua):
         yield "mail_dmarc_rua", "must be the address DMARC reports go to, such as dmarc@example.org, got %s" % to_json(rua)
+    tls_rpt = values.get("mail_tls_rpt_rua", _MISSING)
+    if tls_rpt is not _MISSING and not (_names.is_email_address(tls_rpt) or (
+            _is_list(tls_rpt) and all(_names.is_email_address(address) for address in tls_rpt))):
+        yield "mail_tls_rpt_rua", ("must be the address TLS reports go to (or a list of them; [] publishes no "
+                                   "TLS-RPT record), such as tls-reports@example.org, got %s" % to_json(tls_rpt))
+    for name in ("mail_dane", "mail_client_srv"):
+        flag = values.get(name, DEFAULTS[name])
+        if not (isinstance(flag, bool) or (_is_string(flag) and flag.lower() in BOOLEAN_STRINGS)):
+            yield name, "must be true or false, got %s" % to_json(flag)
 
 
 def _dns_rules(values):

@@ -16,7 +16,9 @@ from ansible_collections.postmaster.mail.plugins.module_utils._names import pars
 
 try:
     import dns.exception
+    import dns.flags
     import dns.nameserver
+    import dns.rdatatype
     import dns.resolver
 
     HAS_DNSPYTHON = True
@@ -37,9 +39,12 @@ VOID = (NXDOMAIN, NOANSWER)
 UNKNOWN = (TIMEOUT, SERVFAIL, ERROR)
 
 
-def answer(status, records=None, cname_chain=None, msg=""):
-    """The result of one lookup: status, records (type-specific, see _records_of), CNAMEs followed."""
-    return {"status": status, "records": list(records or []), "cname_chain": list(cname_chain or []), "msg": msg}
+def answer(status, records=None, cname_chain=None, msg="", signed=False, authenticated=False):
+    """The result of one lookup: status, records (type-specific, see _records_of), CNAMEs followed;
+    signed: the answer came with its RRSIG (the zone is DNSSEC-signed); authenticated: the resolver
+    validated it (the AD flag of a validating resolver)."""
+    return {"status": status, "records": list(records or []), "cname_chain": list(cname_chain or []), "msg": msg,
+            "signed": bool(signed), "authenticated": bool(authenticated)}
 
 
 def make_resolver(resolvers=None, timeout=3.0, lifetime=5.0):
@@ -56,6 +61,8 @@ def make_resolver(resolvers=None, timeout=3.0, lifetime=5.0):
         resolver = dns.resolver.Resolver()
     resolver.timeout = float(timeout)
     resolver.lifetime = float(lifetime)
+    # DO: the answers come with their signatures, so a check can say whether a zone is signed.
+    resolver.use_edns(0, dns.flags.DO, 1232)
     # The checks want what the world sees now, not what this process saw a second ago.
     resolver.cache = None
     return resolver
@@ -107,7 +114,10 @@ class Lookup:
             return answer(SERVFAIL, msg="no resolver could answer %s %s: %s" % (name, rdtype, _first_line(exc)))
         except dns.exception.DNSException as exc:
             return answer(ERROR, msg="%s %s: %s" % (name, rdtype, _first_line(exc)))
-        return answer(OK, _records_of(rdtype, result.rrset), _cname_targets(result))
+        response = result.response
+        signed = any(rrset.rdtype == dns.rdatatype.RRSIG for rrset in response.answer)
+        return answer(OK, _records_of(rdtype, result.rrset), _cname_targets(result),
+                      signed=signed, authenticated=bool(response.flags & dns.flags.AD))
 
 
 def _cname_targets(result):

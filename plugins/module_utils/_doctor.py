@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from ansible_collections.postmaster.mail.plugins.module_utils import _dns, _psl, _spf
+from ansible_collections.postmaster.mail.plugins.module_utils import _dane, _dns, _psl, _spf
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 DMARC_POLICIES = ("none", "quarantine", "reject")
@@ -39,10 +39,12 @@ def host_domain(hostname, domains):
     return best or hostname
 
 
-def diagnose(lookup, hostname, domains, addresses, dkim_records=None, resolvers_label="the resolvers", psl=None):
+def diagnose(lookup, hostname, domains, addresses, dkim_records=None, resolvers_label="the resolvers", psl=None,
+             records=None):
     """All checks for a server. addresses: its public IPv4/IPv6 addresses (strings). psl: the
     parsed Public Suffix List (_psl.load()) for organisational domains; None: a DMARC report
-    address outside the domain's own tree counts as external (dns_doctor_info warns)."""
+    address outside the domain's own tree counts as external (dns_doctor_info warns). records:
+    the rows _records.generate() made; its TLSA, SRV and TLS-RPT rows are checked too."""
     hostname = hostname.lower().rstrip(".")
     domains = [d.lower().rstrip(".") for d in domains]
     addresses = [str(ipaddress.ip_address(a)) for a in addresses]
@@ -71,6 +73,17 @@ def diagnose(lookup, hostname, domains, addresses, dkim_records=None, resolvers_
             if name.lower().rstrip(".").endswith("._domainkey." + domain):
                 results.append(check_dkim(lookup, domain, name.lower().rstrip("."), strings))
         results.extend(check_dmarc(lookup, domain, psl))
+    rows = [dict(row, name=row["name"].lower().rstrip(".")) for row in records or []]
+    tlsa = [row["value"] for row in rows if row["type"] == "TLSA"]
+    if tlsa:
+        results.append(check_tlsa(lookup, home, hostname, tlsa))
+    for domain in domains:
+        srv = [row for row in rows if row["type"] == "SRV" and row["name"].endswith("._tcp." + domain)
+               and row["name"].count(".") == domain.count(".") + 2]
+        if srv:
+            results.append(check_client_srv(lookup, domain, srv))
+        if any(row["type"] == "TXT" and row["name"] == "_smtp._tls." + domain for row in rows):
+            results.append(check_tls_rpt(lookup, domain))
     return results
 
 
@@ -349,3 +362,99 @@ def summary(results):
         counts[result["status"]] += 1
     verdict = FAIL if counts[FAIL] else WARN if counts[WARN] else OK
     return verdict, counts
+
+
+def _dnssec_words(result):
+    if result["authenticated"]:
+        return "DNSSEC-signed, validated"
+    return "DNSSEC-signed" if result["signed"] else "not DNSSEC-signed"
+
+
+def check_tlsa(lookup, domain, hostname, expected):
+    """The TLSA records of SMTP on the host (DANE, RFC 7672): expected[0] is the key served on 25
+    now, the rest prepared next keys. Judges the zone's DNSSEC too: without it, nobody uses them."""
+    name = _dane.tlsa_name(hostname)
+    label = "tlsa"
+    want = "%s. TLSA %s" % (name, expected[0])
+    answer = lookup(name, "TLSA")
+    if answer["status"] in _dns.UNKNOWN:
+        return _unknown(domain, label, want, answer)
+    published = answer["records"] if answer["status"] == _dns.OK else []
+    if not published:
+        return check(domain, label, WARN, want, answer["msg"] or "no TLSA record",
+                     "publish %s from the generated zone fragment: with a DNSSEC-signed zone, senders that use DANE "
+                     "then insist on TLS with this key, so no one in between can strip STARTTLS" % want)
+    found = "%s (%s)" % (" | ".join(published), _dnssec_words(answer))
+    if expected[0] not in _dane.matches(published, expected[:1]):
+        return check(domain, label, FAIL, want, found,
+                     "no TLSA record matches the key served on port 25: senders that use DANE will defer every "
+                     "message to this server; publish %s (keep records of keys about to be used, remove others)" % want)
+    missing = [value for value in expected[1:] if value not in _dane.matches(published, [value])]
+    if missing:
+        return check(domain, label, WARN, want, found,
+                     "publish the TLSA record of the next key too (%s), so it matches from the moment it is used"
+                     % "; ".join(missing))
+    if not answer["signed"]:
+        return check(domain, label, WARN, "%s in a DNSSEC-signed zone" % want, found,
+                     "the zone of %s is not DNSSEC-signed, so senders ignore its TLSA record: turn DNSSEC on at the "
+                     "DNS provider (and publish its DS at the registrar) to protect mail to this server" % hostname)
+    return check(domain, label, OK, want, found)
+
+
+def check_client_srv(lookup, domain, rows):
+    """The SRV records mail clients set themselves up with (RFC 6186, RFC 8314)."""
+    label = "client srv"
+    want = "; ".join("%s. SRV %s" % (row["name"], row["value"]) for row in rows)
+    wrong, missing = [], []
+    for row in rows:
+        answer = lookup(row["name"], "SRV")
+        if answer["status"] in _dns.UNKNOWN:
+            return _unknown(domain, label, want, answer)
+        found = [" ".join(text.lower().split()) for text in answer["records"]] if answer["status"] == _dns.OK else []
+        if not found:
+            missing.append("%s. SRV %s" % (row["name"], row["value"]))
+        elif found != [row["value"].lower()]:
+            wrong.append("%s. SRV %s (found %s)" % (row["name"], row["value"], " | ".join(found)))
+    if wrong:
+        return check(domain, label, FAIL, want, "; ".join(wrong),
+                     "mail clients that look these up are sent elsewhere: publish exactly the SRV records of the "
+                     "generated zone fragment")
+    if missing:
+        return check(domain, label, WARN, want, "missing: %s" % "; ".join(missing),
+                     "publish the SRV records of the generated zone fragment, so mail clients find the server "
+                     "and its ports from the address alone")
+    return check(domain, label, OK, want, "%d SRV records as generated" % len(rows))
+
+
+def tls_rpt_problems(value):
+    """What is wrong with a TLS-RPT record (RFC 8460 3), as messages; [] when it is sound."""
+    parts = [part.strip() for part in value.split(";")]
+    if parts[0].replace(" ", "") != "v=TLSRPTv1":
+        return ["it must start with v=TLSRPTv1"]
+    tags = dict((part.split("=", 1) + [""])[:2] for part in parts[1:] if part)
+    if "rua" not in tags:
+        return ["rua= (where reports go) is missing"]
+    bad = [uri for uri in (u.strip() for u in tags["rua"].split(",")) if not (uri.startswith("mailto:") and "@" in uri
+                                                                              or uri.startswith("https://"))]
+    return ["rua= takes mailto: and https: addresses, not %s" % ", ".join(bad)] if bad else []
+
+
+def check_tls_rpt(lookup, domain):
+    """Where sending servers report TLS failures (RFC 8460)."""
+    name = "_smtp._tls.%s" % domain
+    label = "tls-rpt"
+    want = '%s. TXT "v=TLSRPTv1; rua=mailto:..."' % name
+    txt = lookup(name, "TXT")
+    if txt["status"] in _dns.UNKNOWN:
+        return _unknown(domain, label, want, txt)
+    records = [r["value"] for r in txt["records"] if r["value"].startswith("v=TLSRPT")] if txt["status"] == _dns.OK else []
+    if not records:
+        return check(domain, label, WARN, want, txt["msg"] or "no TLS-RPT record",
+                     "publish the TLS-RPT record of the generated zone fragment, so senders report failed TLS to you")
+    if len(records) > 1:
+        return check(domain, label, FAIL, "one TLS-RPT record", " | ".join(records),
+                     "keep one TXT record at %s: with two, senders send no report (RFC 8460 3)" % name)
+    problems = tls_rpt_problems(records[0])
+    if problems:
+        return check(domain, label, FAIL, want, records[0], "fix the record at %s: %s" % (name, "; ".join(problems)))
+    return check(domain, label, OK, want, records[0])

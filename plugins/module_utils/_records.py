@@ -10,9 +10,24 @@ from __future__ import annotations
 
 import ipaddress
 
-from ansible_collections.postmaster.mail.plugins.module_utils import _doctor
+from ansible_collections.postmaster.mail.plugins.module_utils import _dane, _doctor
 
 TXT_STRING_MAX = 255
+
+# The client services of RFC 6186 and RFC 8314 (7.2): SRV name, port, priority. A lower priority is
+# preferred, across IMAP and POP3 too (RFC 6186 3.4): implicit TLS first, IMAP before POP3.
+CLIENT_SERVICES = (
+    ("submissions", 465, 0),
+    ("submission", 587, 10),
+    ("imaps", 993, 0),
+    ("imap", 143, 10),
+    ("pop3s", 995, 20),
+    ("pop3", 110, 30),
+)
+# What Postfix and Dovecot serve unless told otherwise (143 and 110 are off).
+DEFAULT_SERVICES = {"submissions": True, "submission": True, "imaps": True, "imap": False, "pop3s": True, "pop3": False}
+# "Decidedly not available" (RFC 2782, RFC 6186 3.4): clients do not try the port.
+SRV_NOT_OFFERED = "0 0 0 ."
 
 
 def txt_strings(value, limit=TXT_STRING_MAX):
@@ -42,11 +57,27 @@ def address_warnings(ipv4, ipv6, given=False):
     return warnings
 
 
+def client_srv(hostname, services=None):
+    """The SRV values of a domain's client services: [(service, value)] in CLIENT_SERVICES order.
+    services: {service: offered}; missing keys take DEFAULT_SERVICES."""
+    offered = dict(DEFAULT_SERVICES, **(services or {}))
+    return [(service, "%d 1 %d %s." % (priority, port, hostname) if offered[service] else SRV_NOT_OFFERED)
+            for service, port, priority in CLIENT_SERVICES]
+
+
+def tls_rpt_value(rua):
+    """The TLS-RPT record (RFC 8460 3) sending the reports to these addresses."""
+    return "v=TLSRPTv1; rua=%s" % ",".join("mailto:%s" % address for address in rua)
+
+
 def generate(hostname, domains, ipv4=(), ipv6=(), dkim_records=None, dmarc_policy="none", dmarc_rua=None,
-             spf_all="~all", ttl=3600, mx_preference=10, addresses_given=False):
+             spf_all="~all", ttl=3600, mx_preference=10, addresses_given=False, tlsa=(), services=None,
+             tls_rpt_rua=()):
     """{'zones': {name: fragment}, 'reverse': fragment, 'records': [rows], 'warnings': [...]}.
 
     dkim_records: {dns name: [TXT strings] or value}. dmarc_rua: report address (str) or list.
+    tlsa: TLSA values ("3 1 1 <hex>") of the keys served on port 25. services: see client_srv();
+    None publishes no SRV record. tls_rpt_rua: where TLS reports go; empty: no TLS-RPT record.
     """
     hostname = hostname.lower().rstrip(".")
     domains = [d.lower().rstrip(".") for d in domains]
@@ -64,6 +95,8 @@ def generate(hostname, domains, ipv4=(), ipv6=(), dkim_records=None, dmarc_polic
         add(home, hostname, "A", address)
     for address in ipv6:
         add(home, hostname, "AAAA", address)
+    for value in tlsa or ():
+        add(home, _dane.tlsa_name(hostname), "TLSA", value)
     authorised = ["ip4:%s" % a for a in ipv4] + ["ip6:%s" % a for a in ipv6] or ["a:%s" % hostname]
     spf = " ".join(["v=spf1"] + authorised + [spf_all])
     # The host name's own SPF: receivers check the HELO name with it, and forwarded mail leaves
@@ -81,6 +114,12 @@ def generate(hostname, domains, ipv4=(), ipv6=(), dkim_records=None, dmarc_polic
                 add(domain, name, "TXT", value, [s for v in strings for s in txt_strings(v)])
         dmarc = "v=DMARC1; p=%s; rua=%s" % (dmarc_policy, ",".join("mailto:%s" % a for a in rua))
         add(domain, "_dmarc.%s" % domain, "TXT", dmarc, txt_strings(dmarc))
+        if tls_rpt_rua:
+            report = tls_rpt_value(tls_rpt_rua)
+            add(domain, "_smtp._tls.%s" % domain, "TXT", report, txt_strings(report))
+        if services is not None:
+            for service, value in client_srv(hostname, services):
+                add(domain, "_%s._tcp.%s" % (service, domain), "SRV", value)
     # RFC 7489 7.1: a domain that receives another domain's reports says it wants them.
     for domain in domains:
         for address in rua:
@@ -101,6 +140,7 @@ def generate(hostname, domains, ipv4=(), ipv6=(), dkim_records=None, dmarc_polic
         "reverse": _fragment("reverse", reverse, ttl, hostname),
         "records": rows + reverse,
         "warnings": address_warnings(ipv4, ipv6, addresses_given),
+        "tlsa": list(tlsa or ()),
     }
 
 

@@ -16,7 +16,8 @@ description:
     forward-confirmed; per domain, the MX points at the host and not at a CNAME; exactly one SPF record,
     evaluated (RFC 7208, with the 10-lookup and 2-void-lookup limits) for each public address; each
     DKIM record present with the key on the server; the DMARC record present and valid, and the
-    authorisation record when reports go to another domain (RFC 7489 7.1)."
+    authorisation record when reports go to another domain (RFC 7489 7.1); given O(records), the TLSA
+    of SMTP (DANE) and whether its zone is DNSSEC-signed, the client SRV records and TLS-RPT."
   - The module never fails because of a verdict; the play decides (see RV(verdict)). When the
     resolvers do not answer at all, a single V(fail) check named C(resolvers) says so.
 author:
@@ -49,6 +50,16 @@ options:
         the C(postmaster.mail.opendkim) role exports them in C(opendkim_dns_records).
     type: dict
     default: {}
+  records:
+    description:
+      - The records the server asks for, as C(postmaster.mail.mail_dns_records) returns them in
+        C(records) (rows with name, type, value). Its TLSA, SRV and C(_smtp._tls) TXT rows are checked:
+        the TLSA of the key served on port 25 published and the zone DNSSEC-signed (C(tlsa)); the
+        client SRV records of each domain exactly as generated (C(client srv)); one sound TLS-RPT
+        record (C(tls-rpt)). The other rows are left to the checks above.
+    type: list
+    elements: dict
+    default: []
 """
 
 EXAMPLES = r"""
@@ -80,7 +91,7 @@ checks:
       type: str
     check:
       description: C(host address), C(ptr <address>), C(mx), C(spf <address>), C(dkim <selector>), C(dmarc),
-        C(dmarc report <domain>), or C(resolvers).
+        C(dmarc report <domain>), C(tlsa), C(client srv), C(tls-rpt), or C(resolvers).
       type: str
     status:
       description: V(ok), V(warn) or V(fail).
@@ -126,6 +137,7 @@ def main():
             public_ipv4=dict(type="list", elements="str", default=[]),
             public_ipv6=dict(type="list", elements="str", default=[]),
             dkim_records=dict(type="dict", default={}),
+            records=dict(type="list", elements="dict", default=[]),
             **_dns_module.RESOLVER_OPTIONS
         ),
         supports_check_mode=True,
@@ -140,13 +152,16 @@ def main():
                 module.fail_json(msg="%s: %r is not an IPv%d address" % (option, address, version))
     if not params["domains"]:
         module.fail_json(msg="domains: give at least one domain")
+    for index, row in enumerate(params["records"]):
+        if not all(isinstance(row.get(key), str) for key in ("name", "type", "value")):
+            module.fail_json(msg="records[%d]: each record needs name, type and value (strings), got %r" % (index, row))
     lookup = _dns_module.lookup_for(module)
     psl = _psl.load()
     if psl is None:
         module.warn(_psl.MISSING + "; DMARC report addresses are judged without it")
     checks = _doctor.diagnose(lookup, params["hostname"], params["domains"],
                               params["public_ipv4"] + params["public_ipv6"], params["dkim_records"],
-                              _dns_module.resolvers_label(module), psl)
+                              _dns_module.resolvers_label(module), psl, params["records"])
     verdict, counts = _doctor.summary(checks)
     module.exit_json(changed=False, checks=checks, verdict=verdict, counts=counts)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import NameOID
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "verify"))
@@ -74,6 +74,8 @@ def test_cert_identity_as_openssl_prints_it():
     assert identity.fingerprint.replace(":", "") == digest and identity.fingerprint.count(":") == 31
     assert identity.subject == "CN=mail.example.net"
     assert identity.issuer == "CN=Pebble Intermediate CA 123abc"
+    spki = cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    assert identity.spki_sha256 == hashlib.sha256(spki).hexdigest()
 
 
 def test_pem_identity_reads_the_leaf_of_a_chain():

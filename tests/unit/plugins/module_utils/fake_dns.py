@@ -10,8 +10,10 @@ class FakeDns:
     record made of several character-strings). CNAME entries are followed for other types.
     """
 
-    def __init__(self, zone):
+    def __init__(self, zone, signed=()):
         self.zone = {(name.lower(), rdtype): value for (name, rdtype), value in zone.items()}
+        # Zones whose answers come with RRSIGs (DNSSEC-signed), by name.
+        self.signed = tuple(name.lower().rstrip(".") for name in signed)
         self.asked = []
 
     def __call__(self, name, rdtype):
@@ -38,4 +40,5 @@ class FakeDns:
             value = records
         if rdtype == "MX":
             value = [{"preference": p, "exchange": e} for p, e in value]
-        return _dns.answer(_dns.OK, value, chain)
+        signed = any(name == zone or name.endswith("." + zone) for zone in self.signed)
+        return _dns.answer(_dns.OK, value, chain, signed=signed)

@@ -1,0 +1,194 @@
+"""Transport security and client setup records (issue 17): the TLSA of the served key (DANE), the
+client SRV records, TLS-RPT, and how the doctor judges each against a fake DNS."""
+
+import datetime
+import hashlib
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.postmaster.mail.plugins.filter.mail_dns_records import mail_dns_records
+from ansible_collections.postmaster.mail.plugins.module_utils import _dane, _doctor, _records
+
+from .fake_dns import FakeDns
+
+HOST = "mail.example.org"
+DOMAIN = "example.org"
+
+
+def certificate(key=None, name=HOST):
+    """A self-signed certificate (PEM) over ``key``, and the key."""
+    key = key or ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM).decode("ascii"), key
+
+
+def spki_hex(key):
+    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(der).hexdigest()
+
+
+# --- the TLSA value ---------------------------------------------------------------------------
+
+def test_the_tlsa_is_the_sha256_of_the_leafs_public_key_and_survives_a_renewal():
+    pem, key = certificate()
+    renewed, _key = certificate(key)
+    other, _other = certificate()
+    chain = pem + certificate(name="intermediate")[0]  # the leaf comes first in a chain
+    assert _dane.tlsa_of_certificate(chain) == "3 1 1 " + spki_hex(key)
+    assert _dane.tlsa_of_certificate(renewed) == _dane.tlsa_of_certificate(pem)
+    assert _dane.tlsa_of_certificate(other) != _dane.tlsa_of_certificate(pem)
+
+
+@pytest.mark.parametrize("text", ["", "not a certificate",
+                                  "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"])
+def test_what_is_not_a_certificate_is_said(text):
+    with pytest.raises(_dane.NotACertificate):
+        _dane.tlsa_of_certificate(text)
+
+
+def test_tlsa_text_is_compared_as_data_not_spelling():
+    value = "3 1 1 " + "ab" * 32
+    assert _dane.matches(["3 1 1 " + "AB" * 16 + " " + "ab" * 16], [value]) == [value]
+    assert _dane.matches(["3 0 1 " + "ab" * 32, "garbage"], [value]) == []
+    assert _dane.normalise("3 1 1 zz") is None
+    assert _dane.tlsa_name("Mail.Example.org.") == "_25._tcp.mail.example.org"
+
+
+# --- the records --------------------------------------------------------------------------------
+
+def records(**kwargs):
+    return _records.generate(HOST, [DOMAIN], ["192.0.2.25"], [], {}, "quarantine", **kwargs)
+
+
+def test_the_fragment_has_the_tlsa_srv_and_tls_rpt_records():
+    tlsa = "3 1 1 " + "ab" * 32
+    fragment = records(tlsa=[tlsa], services={}, tls_rpt_rua=["tls@example.org"])["zones"][DOMAIN]
+    for line in ("_25._tcp.mail.example.org. 3600 IN TLSA " + tlsa,
+                 '_smtp._tls.example.org. 3600 IN TXT "v=TLSRPTv1; rua=mailto:tls@example.org"',
+                 "_submissions._tcp.example.org. 3600 IN SRV 0 1 465 mail.example.org.",
+                 "_submission._tcp.example.org. 3600 IN SRV 10 1 587 mail.example.org.",
+                 "_imaps._tcp.example.org. 3600 IN SRV 0 1 993 mail.example.org.",
+                 "_pop3s._tcp.example.org. 3600 IN SRV 20 1 995 mail.example.org.",
+                 "_imap._tcp.example.org. 3600 IN SRV 0 0 0 .",
+                 "_pop3._tcp.example.org. 3600 IN SRV 0 0 0 ."):
+        assert line in fragment.splitlines(), line
+
+
+def test_services_switched_on_or_off_change_their_srv_records():
+    values = dict(_records.client_srv(HOST, {"pop3s": False, "imap": True}))
+    assert values["pop3s"] == _records.SRV_NOT_OFFERED
+    assert values["imap"] == "10 1 143 mail.example.org."
+    assert [row for row in records()["records"] if row["type"] in ("SRV", "TLSA")] == []
+    assert not any(row["name"].startswith("_smtp._tls.") for row in records()["records"])
+
+
+def test_the_filter_makes_the_tlsa_from_the_certificate_and_names_a_bad_one():
+    pem, key = certificate()
+    made = mail_dns_records(HOST, [DOMAIN], ["192.0.2.25"], certificates=[pem, pem])
+    assert made["tlsa"] == ["3 1 1 " + spki_hex(key)]
+    assert [row["value"] for row in made["records"] if row["type"] == "TLSA"] == made["tlsa"]
+    with pytest.raises(AnsibleFilterError, match=r"certificates\[1\]: no PEM certificate"):
+        mail_dns_records(HOST, [DOMAIN], certificates=[pem, "junk"])
+
+
+# --- the doctor ---------------------------------------------------------------------------------
+
+TLSA = "3 1 1 " + "ab" * 32
+NEXT = "3 1 1 " + "cd" * 32
+
+
+def zone_of(made):
+    """The fake DNS holding what was generated, as the doctor asks for it."""
+    zone = {(DOMAIN, "SOA"): ["ns.example.org"]}
+    for row in made["records"]:
+        name = row["name"].rstrip(".")
+        if row["type"] == "TXT":
+            zone.setdefault((name, "TXT"), []).append(row["value"])
+        elif row["type"] == "MX":
+            preference, exchange = row["value"].split()
+            zone.setdefault((name, "MX"), []).append((int(preference), exchange.rstrip(".")))
+        elif row["type"] in ("SRV", "TLSA"):
+            zone.setdefault((name, row["type"]), []).append(row["value"])
+        else:
+            zone.setdefault((name, row["type"]), []).append(row["value"].rstrip("."))
+    return zone
+
+
+def judged(made, zone, signed=(DOMAIN,)):
+    results = _doctor.diagnose(FakeDns(zone, signed=signed), HOST, [DOMAIN], ["192.0.2.25"], {}, records=made["records"])
+    return {r["check"]: r for r in results}
+
+
+def full(**kwargs):
+    return records(tlsa=kwargs.pop("tlsa", [TLSA]), services={}, tls_rpt_rua=["tls@example.org"], **kwargs)
+
+
+def test_published_as_generated_in_a_signed_zone_is_all_ok():
+    made = full()
+    checks = judged(made, zone_of(made))
+    assert {name: r["status"] for name, r in checks.items() if name in ("tlsa", "client srv", "tls-rpt")} == \
+        {"tlsa": "ok", "client srv": "ok", "tls-rpt": "ok"}
+    assert "DNSSEC-signed" in checks["tlsa"]["found"]
+
+
+def test_a_tlsa_in_an_unsigned_zone_warns_that_nobody_uses_it():
+    made = full()
+    check = judged(made, zone_of(made), signed=())["tlsa"]
+    assert (check["status"], "not DNSSEC-signed" in check["found"]) == ("warn", True)
+    assert "turn DNSSEC on" in check["remedy"]
+
+
+def test_a_tlsa_of_another_key_fails_and_a_missing_one_warns():
+    made = full()
+    zone = zone_of(made)
+    zone[("_25._tcp." + HOST, "TLSA")] = [NEXT]
+    check = judged(made, zone)["tlsa"]
+    assert check["status"] == "fail" and "defer every message" in check["remedy"]
+    del zone[("_25._tcp." + HOST, "TLSA")]
+    assert judged(made, zone)["tlsa"]["status"] == "warn"
+
+
+def test_the_next_keys_tlsa_is_asked_for_before_it_is_used():
+    made = full(tlsa=[TLSA, NEXT])
+    zone = zone_of(made)
+    zone[("_25._tcp." + HOST, "TLSA")] = [TLSA]
+    check = judged(made, zone)["tlsa"]
+    assert check["status"] == "warn" and NEXT in check["remedy"]
+    zone[("_25._tcp." + HOST, "TLSA")] = [TLSA, NEXT, "3 1 1 " + "ef" * 32]  # an old one too: fine
+    assert judged(made, zone)["tlsa"]["status"] == "ok"
+
+
+def test_srv_records_missing_warn_and_pointing_elsewhere_fail():
+    made = full()
+    zone = zone_of(made)
+    del zone[("_imaps._tcp." + DOMAIN, "SRV")]
+    assert judged(made, zone)["client srv"]["status"] == "warn"
+    zone[("_imaps._tcp." + DOMAIN, "SRV")] = ["0 1 993 imap.elsewhere.example."]
+    check = judged(made, zone)["client srv"]
+    assert check["status"] == "fail" and "imap.elsewhere.example" in check["found"]
+
+
+@pytest.mark.parametrize("published, status, words", [
+    ([], "warn", "publish the TLS-RPT record"),
+    (["v=TLSRPTv1; rua=mailto:a@example.org", "v=TLSRPTv1; rua=mailto:b@example.org"], "fail", "keep one"),
+    (["v=TLSRPTv1;"], "fail", "rua= (where reports go) is missing"),
+    (["v=TLSRPTv1; rua=tls@example.org"], "fail", "mailto: and https:"),
+    (["v=TLSRPTv1; rua=https://reports.example.net/tls"], "ok", ""),
+])
+def test_tls_rpt_is_judged(published, status, words):
+    made = full()
+    zone = zone_of(made)
+    zone[("_smtp._tls." + DOMAIN, "TXT")] = published
+    if not published:
+        del zone[("_smtp._tls." + DOMAIN, "TXT")]
+    check = judged(made, zone)["tls-rpt"]
+    assert check["status"] == status and words in check["remedy"]
