@@ -173,6 +173,7 @@ up() {
     --network "$LAB_NETWORK6:ip6=$LAB_PEER_IP6" "$TOOLS_IMAGE" /lab/peer/start.sh
   wait_for "Knot" dig +short +time=1 +tries=1 "@$LAB_DNS_IP" SOA lab.test
   write_trust_anchor secure.test
+  write_trust_anchor peer.test
   wait_for "Unbound" dig +short +time=1 +tries=1 "@$LAB_RESOLVER_IP" A "$LAB_PEER_NAME"
   wait_for "Pebble" curl -fsS --max-time 2 --cacert "$LAB_STATE/pebble/ca.pem" \
     --resolve "$LAB_ACME_NAME:14000:$LAB_ACME_IP" "https://$LAB_ACME_NAME:14000/dir"

@@ -16,7 +16,7 @@ import ssl
 from typing import NamedTuple
 
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from .remote import tls_context
 
@@ -31,6 +31,7 @@ class CertIdentity(NamedTuple):
     fingerprint: str   # SHA-256 of the DER, AA:BB:... as openssl prints it
     subject: str
     issuer: str
+    spki_sha256: str   # SHA-256 of the public key (SubjectPublicKeyInfo), lower case: a TLSA 3 1 1 value
 
 
 class Served(NamedTuple):
@@ -39,14 +40,16 @@ class Served(NamedTuple):
     fingerprint: str
     verified: bool     # the chain verified against the CA file, for the name
     error: str         # why it did not verify ("" when it did)
+    spki_sha256: str   # SHA-256 of the served public key, as in a TLSA 3 1 1 record
 
 
 def cert_identity(der):
-    """Serial, fingerprint, subject and issuer of a DER certificate (pure; unit-tested)."""
+    """Serial, fingerprint, subject, issuer and public key hash of a DER certificate (pure; unit-tested)."""
     cert = x509.load_der_x509_certificate(der)
     digest = hashlib.sha256(der).hexdigest().upper()
+    spki = cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
     return CertIdentity("%X" % cert.serial_number, ":".join(digest[i:i + 2] for i in range(0, len(digest), 2)),
-                        cert.subject.rfc4514_string(), cert.issuer.rfc4514_string())
+                        cert.subject.rfc4514_string(), cert.issuer.rfc4514_string(), hashlib.sha256(spki).hexdigest())
 
 
 def pem_identity(pem):
@@ -98,7 +101,7 @@ def served_certificate(address, port, cafile, server_hostname, timeout=15):
         verified, error = False, failure.verify_message or str(failure)
         der = _peer_der(address, port, tls_context(None, server_hostname), timeout)
     identity = cert_identity(der)
-    return Served(port, identity.serial, identity.fingerprint, verified, error)
+    return Served(port, identity.serial, identity.fingerprint, verified, error, identity.spki_sha256)
 
 
 def served_certificates(address, cafile, server_hostname, ports=MAIL_TLS_PORTS, timeout=15):

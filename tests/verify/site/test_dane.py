@@ -1,0 +1,251 @@
+"""What the world can verify about the transport and how clients find the server (issue 17, first
+part), after test_rerun.py published the records site.yml wrote into the lab DNS, where Knot signs
+site13.test and site12.test (tests/lab/dns/knot.conf):
+
+  * the TLSA record of _25._tcp.<host> is "3 1 1" over the SHA-256 of the public key the server
+    really serves on 25 (STARTTLS), 465 and 587, and comes signed (RRSIG);
+  * the DNS doctor says ok for it, and fail, naming the remedy, once the published TLSA is wrong;
+  * a renewal through certbot.service (the timer's unit) gives a new certificate over the same key,
+    so the published TLSA still matches on every port (Debian 13);
+  * a mail client that knows only the address sets itself up from the SRV records: IMAPS and
+    submissions at the target and port they name, with the certificate verified; 143 and 110 say
+    "not offered" (target ".");
+  * TLS-RPT is published for every domain;
+  * mail the Debian 13 host sends to the peer, whose zone is signed and trusted there, goes over a
+    TLS connection verified with the peer's TLSA record; with a wrong TLSA it waits in the queue,
+    and arrives exactly once when the TLSA is fixed and the queue flushed.
+Run by extensions/molecule/site/verify.yml.
+"""
+
+import json
+import re
+import textwrap
+import time
+
+import dns.message
+import dns.query
+import dns.rdatatype
+import dns.resolver
+import pytest
+
+from lablib import flush_queue, imap_fetch, journal_mark, journal_wait, poll, send
+from lablib.playbook import run_playbook
+from lablib.tlsprobe import served_certificate
+
+HOST13 = "site-debian13"
+HOSTS = ["site-debian13", "site-debian12"]
+PASSWORD = "alice-Secret-1"
+LAB_DNS_SERVER = "10.47.25.53"
+# The doctor alone, as the server role runs it, for one host's expected TLSA.
+DOCTOR = textwrap.dedent("""\
+    - name: The DNS doctor on the TLSA record
+      hosts: localhost
+      gather_facts: false
+      tasks:
+        - name: Ask
+          postmaster.mail.dns_doctor_info:
+            hostname: "{{ doctor_hostname }}"
+            domains: "{{ doctor_domains }}"
+            records: "{{ doctor_records }}"
+            resolvers: ["%s"]
+          register: doctor
+        - name: Say
+          ansible.builtin.debug:
+            msg: "{{ doctor.checks | selectattr('check', 'eq', 'tlsa') | list | to_json }}"
+    """ % LAB_DNS_SERVER)
+
+
+def served_key(server, port):
+    """(SHA-256 of the public key served on a port, certificate serial), as a client receives it
+    (25 and 587 after STARTTLS, 465 at once)."""
+    served = served_certificate(server.address, port, None, server.vars["mail_hostname"])
+    return served.spki_sha256, served.serial
+
+
+def published_tlsa(name):
+    """The TLSA values at the lab DNS, as (usage, selector, matching, hex), and whether the answer
+    came signed (an RRSIG over it)."""
+    query = dns.message.make_query(name, dns.rdatatype.TLSA, want_dnssec=True)
+    response = dns.query.udp(query, LAB_DNS_SERVER, timeout=5)
+    values, signed = [], False
+    for rrset in response.answer:
+        if rrset.rdtype == dns.rdatatype.TLSA:
+            values = sorted((r.usage, r.selector, r.mtype, r.cert.hex()) for r in rrset)
+        elif rrset.rdtype == dns.rdatatype.RRSIG and rrset.covers == dns.rdatatype.TLSA:
+            signed = True
+    return values, signed
+
+
+def lab_resolver():
+    resolver = dns.resolver.Resolver(configure=False)
+    resolver.nameservers = [LAB_DNS_SERVER]
+    resolver.cache = None
+    return resolver
+
+
+def srv(name):
+    answer = lab_resolver().resolve(name, "SRV")
+    return sorted((r.priority, r.weight, r.port, r.target.to_text()) for r in answer)
+
+
+def doctor_tlsa(molecule_env, tmp_path, server, expected):
+    playbook = tmp_path / "doctor.yml"
+    playbook.write_text(DOCTOR, encoding="utf-8")
+    records = [{"name": "_25._tcp.%s." % server.vars["mail_hostname"], "type": "TLSA", "value": expected}]
+    run = run_playbook(playbook, molecule_env, extra_vars={
+        "doctor_hostname": server.vars["mail_hostname"], "doctor_domains": [server.vars["site_domain"]],
+        "doctor_records": records})
+    assert run.rc == 0, run.failure_messages()
+    said = [result.msg for result in run.results if result.task == "Say" and result.status == "ok"]
+    assert len(said) == 1, run.output[-2000:]
+    checks = json.loads(said[0])
+    assert len(checks) == 1, checks
+    return checks[0]
+
+
+@pytest.mark.parametrize("name", HOSTS)
+def test_the_published_tlsa_is_the_key_served_on_25_465_and_587_and_is_signed(hosts, name, report):
+    server = hosts[name]
+    values, signed = published_tlsa("_25._tcp.%s" % server.vars["mail_hostname"])
+    served = {port: served_key(server, port) for port in (25, 465, 587)}
+    keys = {digest for digest, _serial in served.values()}
+    assert len(keys) == 1, served
+    assert values == [(3, 1, 1, keys.pop())], (values, served)
+    assert signed, "the TLSA answer of the lab DNS carries no RRSIG: is %s signed?" % server.vars["site_domain"]
+    report("%s DANE: _25._tcp.%s TLSA 3 1 1 %s... (signed) = the key served on 25, 465, 587"
+           % (name, server.vars["mail_hostname"], values[0][3][:16]))
+
+
+def test_the_doctor_says_ok_for_the_tlsa_and_fail_when_it_is_wrong(hosts, lab_dns, molecule_env, tmp_path, report):
+    server = hosts[HOST13]
+    name = "_25._tcp.%s" % server.vars["mail_hostname"]
+    digest, _serial = served_key(server, 25)
+    expected = "3 1 1 %s" % digest
+    good = doctor_tlsa(molecule_env, tmp_path, server, expected)
+    assert (good["status"], "DNSSEC-signed" in good["found"]) == ("ok", True), good
+
+    lab_dns.set(name, "TLSA", "3 1 1 " + "00" * 32)
+    bad = doctor_tlsa(molecule_env, tmp_path, server, expected)
+    assert bad["status"] == "fail", bad
+    assert "defer every message" in bad["remedy"] and expected in bad["remedy"], bad
+    lab_dns.restore()
+    report("%s doctor: TLSA as served -> %s (%s); a wrong TLSA -> %s: %s"
+           % (HOST13, good["status"], good["found"][-30:], bad["status"], bad["remedy"][:90]))
+
+
+def test_a_renewal_through_certbot_service_keeps_the_tlsa_matching(hosts, molecule_env, project_dir, report):
+    server = hosts[HOST13]
+    converge = project_dir / "extensions" / "molecule" / "site" / "converge.yml"
+    values, _signed = published_tlsa("_25._tcp.%s" % server.vars["mail_hostname"])
+    before = served_key(server, 25)
+    # A test-only setting of the certbot role: certbot.service renews now (--force-renewal).
+    forced = run_playbook(converge, molecule_env, limit=HOST13, extra_vars={"certbot_test_force_renewal": True},
+                          tags="certificate")
+    assert forced.rc == 0, forced.failure_messages()
+    try:
+        server.check("systemctl start certbot.service", timeout=180)
+        after = {port: poll(lambda port=port: served_key(server, port), until=lambda key: key[1] != before[1],
+                            timeout=60, what="a new certificate on port %d" % port) for port in (25, 465, 587)}
+    finally:
+        again = run_playbook(converge, molecule_env, limit=HOST13, tags="certificate")
+        assert again.rc == 0, again.failure_messages()
+    assert {digest for digest, _serial in after.values()} == {before[0]}, (before, after)
+    assert values == [(3, 1, 1, before[0])]
+    report("%s DANE: certbot.service renewed (serial %s -> %s), same key on 25/465/587: the TLSA still matches"
+           % (HOST13, before[1], after[25][1]))
+
+
+@pytest.mark.parametrize("name", HOSTS)
+def test_a_client_that_knows_only_the_address_sets_itself_up_from_srv(hosts, name, pebble_roots, report):
+    server = hosts[name]
+    domain = server.vars["site_domain"]
+    target = server.vars["mail_hostname"] + "."
+    found = {service: srv("_%s._tcp.%s" % (service, domain))
+             for service in ("submissions", "submission", "imaps", "pop3s", "imap", "pop3")}
+    assert found == {"submissions": [(0, 1, 465, target)], "submission": [(10, 1, 587, target)],
+                     "imaps": [(0, 1, 993, target)], "pop3s": [(20, 1, 995, target)],
+                     "imap": [(0, 0, 0, ".")], "pop3": [(0, 0, 0, ".")]}, found
+    (_p, _w, imap_port, imap_host), = found["imaps"]
+    (_p, _w, smtp_port, smtp_host), = found["submissions"]
+    address = lab_resolver().resolve(imap_host, "A")[0].address
+    user = "alice@%s" % domain
+    # The client connects to the address the target resolves to and verifies the certificate for
+    # the target's name (the lab names are not in the controller's /etc/hosts).
+    imap_fetch(address, user, PASSWORD, pebble_roots, server_hostname=imap_host.rstrip("."), port=imap_port)
+    sent = send(address, smtp_port, user, [user], headers={"Subject": "set up from SRV"}, tls="implicit",
+                auth=(user, PASSWORD), cafile=pebble_roots, server_hostname=smtp_host.rstrip("."))
+    assert sent.code == 250, sent
+    report("%s SRV: a client set itself up from %s alone: IMAPS %s:%d and submissions %s:%d, logged in and sent with "
+           "the certificate verified; 143 and 110 not offered" % (name, domain, imap_host, imap_port, smtp_host, smtp_port))
+
+
+@pytest.mark.parametrize("name", HOSTS)
+def test_every_domain_publishes_tls_rpt(hosts, name):
+    server = hosts[name]
+    for domain in (server.vars["site_domain"], "lists." + server.vars["site_domain"]):
+        answer = lab_resolver().resolve("_smtp._tls." + domain, "TXT")
+        values = [b"".join(r.strings).decode() for r in answer]
+        assert len(values) == 1 and values[0].startswith("v=TLSRPTv1; rua=mailto:"), (domain, values)
+
+
+# --- DANE for the mail the server sends (Debian 13: its resolver trusts peer.test's DS) ---------
+
+PEER_ADDRESS = "10.47.25.25"
+PEER_MX = "mx.peer.test"
+CAPTURE = "/var/mail/capture/inbox/new"
+
+
+def forget_peer_dns(server):
+    """The host's Unbound forgets peer.test at once (the lab sets TLSA records with a 60 s TTL)."""
+    server.check("unbound-control flush_zone peer.test && unbound-control flush_bogus && unbound-control flush_negative")
+
+
+def send_to_peer(server, mark):
+    server.check("printf 'From: root@%s\\nTo: dane@peer.test\\nSubject: dane\\nX-Run: %s\\n\\nbody\\n' "
+                 "| /usr/sbin/sendmail dane@peer.test" % (server.vars["mail_hostname"], mark))
+
+
+def arrived(peer, mark):
+    """The peer's files holding the message marked `mark`."""
+    return peer.sh('grep -l -x -F "X-Run: $1" %s/* 2>/dev/null || true' % CAPTURE, mark).stdout.split()
+
+
+def test_mail_to_a_receiver_with_dane_goes_verified_or_waits_then_arrives_once(hosts, peer, lab_dns, run_id, report):
+    server = hosts[HOST13]
+    settings = dict(line.split(" = ", 1) for line in server.check(
+        "postconf smtp_tls_security_level smtp_dns_support_level").splitlines())
+    assert settings == {"smtp_tls_security_level": "dane", "smtp_dns_support_level": "dnssec"}, settings
+    peer_key = served_certificate(PEER_ADDRESS, 25, None, PEER_MX).spki_sha256
+    tlsa = "_25._tcp." + PEER_MX
+    try:
+        lab_dns.set(tlsa, "TLSA", "3 1 1 " + peer_key)
+        forget_peer_dns(server)
+        cursor = journal_mark(server)
+        send_to_peer(server, run_id + "-dane-good")
+        poll(lambda: arrived(peer, run_id + "-dane-good"), timeout=60, what="the DANE-verified message at the peer")
+        verified = journal_wait(server, cursor, r"Verified TLS connection established to %s" % re.escape(PEER_MX),
+                                identifier="postfix/smtp")
+
+        # The TLSA no longer matches: the message waits in the queue, never sent unverified.
+        lab_dns.set(tlsa, "TLSA", "3 1 1 " + "00" * 32)
+        forget_peer_dns(server)
+        cursor = journal_mark(server)
+        send_to_peer(server, run_id + "-dane-bad")
+        deferred = journal_wait(server, cursor, r"to=<dane@peer\.test>.*status=deferred", identifier="postfix/smtp",
+                                timeout=60)
+        assert arrived(peer, run_id + "-dane-bad") == []
+        queued = server.check("postqueue -j")
+        assert "dane@peer.test" in queued, queued
+
+        # Fixed and flushed: it arrives, once.
+        lab_dns.set(tlsa, "TLSA", "3 1 1 " + peer_key)
+        forget_peer_dns(server)
+        flush_queue(server, timeout=60)
+        files = poll(lambda: arrived(peer, run_id + "-dane-bad"), timeout=60, what="the deferred message at the peer")
+        time.sleep(2)  # a second copy would come within the same flush
+        assert len(arrived(peer, run_id + "-dane-bad")) == len(files) == 1
+    finally:
+        lab_dns.restore()
+        forget_peer_dns(server)
+    report("%s DANE out: TLSA of %s matching -> %s; wrong -> %s, not sent; fixed and flushed -> arrived once"
+           % (HOST13, PEER_MX, verified[0]["MESSAGE"][:70], re.sub(r".*status=", "status=", deferred[0]["MESSAGE"])[:90]))
