@@ -68,7 +68,7 @@ options:
     default: []
   services:
     description:
-      - The client services offered, e.g. C({imaps: true, pop3s: false, imap: false, pop3: false});
+      - The client services offered, service name to true or false (such as C(imaps), C(pop3s));
         missing keys default to submissions, submission, imaps and pop3s offered, imap (143) and pop3
         (110) not. Each domain gets the RFC 6186/8314 SRV records, C(0 0 0 .) for a service not offered.
       - Null publishes no SRV record.

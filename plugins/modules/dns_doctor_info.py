@@ -53,7 +53,7 @@ options:
   records:
     description:
       - The records the server asks for, as C(postmaster.mail.mail_dns_records) returns them in
-        C(records) (rows with name, type, value). Its TLSA, SRV and C(_smtp._tls) TXT rows are checked:
+        C(records) (rows with name, type, value). Its TLSA, SRV and C(_smtp._tls) TXT rows are checked,
         the TLSA of the key served on port 25 published and the zone DNSSEC-signed (C(tlsa)); the
         client SRV records of each domain exactly as generated (C(client srv)); one sound TLS-RPT
         record (C(tls-rpt)). The other rows are left to the checks above.
