@@ -156,11 +156,23 @@ up() {
   make_network
   if ! current postmaster-lab-dns; then make_zones; fi
   start postmaster-lab-dns "$LAB_DNS_IP" "$TOOLS_IMAGE" knotd -c /lab/dns/knot.conf
-  sed "s/@LAB_DNS_IP@/$LAB_DNS_IP/; s/@LAB_GATEWAY@/$LAB_GATEWAY/" "$here/dns/unbound.conf" \
-    > "$LAB_STATE/unbound.conf"
-  for zone in $LAB_ZONES; do
-    printf 'stub-zone:\n  name: "%s."\n  stub-addr: %s\n' "$zone" "$LAB_DNS_IP"
-  done >> "$LAB_STATE/unbound.conf"
+  wait_for "Knot" dig +short +time=1 +tries=1 "@$LAB_DNS_IP" SOA lab.test
+  local zone
+  for zone in $LAB_SIGNED_ZONES; do write_trust_anchor "$zone"; done
+  {
+    sed "s/@LAB_DNS_IP@/$LAB_DNS_IP/; s/@LAB_GATEWAY@/$LAB_GATEWAY/" "$here/dns/unbound.conf"
+    # The lab resolver trusts the zones the mail hosts and the peer live in (not secure.test and
+    # bogus.test, which only the Debian 13 site host's own resolver judges).
+    for zone in $LAB_TRUSTED_ZONES; do printf '  trust-anchor: "%s"\n' "$(cat "$LAB_STATE/dnssec/$zone.ds")"; done
+    for zone in $LAB_ZONES; do
+      printf 'stub-zone:\n  name: "%s."\n  stub-addr: %s\n' "$zone" "$LAB_DNS_IP"
+    done
+  } > "$LAB_STATE/unbound.conf.new"
+  # New keys (Knot started again) mean new anchors: the resolver starts again on them.
+  if ! cmp -s "$LAB_STATE/unbound.conf.new" "$LAB_STATE/unbound.conf"; then
+    podman rm -f -t 1 postmaster-lab-resolver >/dev/null 2>&1 || true
+  fi
+  mv "$LAB_STATE/unbound.conf.new" "$LAB_STATE/unbound.conf"
   start postmaster-lab-resolver "$LAB_RESOLVER_IP" "$TOOLS_IMAGE" unbound -d -c /state/unbound.conf
   make_pebble_cert
   make_ssh_key
@@ -169,11 +181,9 @@ up() {
     "$TOOLS_IMAGE" pebble -config /state/pebble/pebble.json -dnsserver "$LAB_DNS_IP:53"
   # NET_ADMIN: the peer also holds the second outside client's address (start.sh adds it).
   # It is on the IPv6 network too (mx.peer.test has an AAAA record).
-  start postmaster-lab-peer "$LAB_PEER_IP" --cap-add NET_ADMIN -e LAB_CLIENT2_IP="$LAB_CLIENT2_IP" \
+  # trust-ad: its Postfix sees the resolver's AD flag, for DANE.
+  start postmaster-lab-peer "$LAB_PEER_IP" --cap-add NET_ADMIN --dns-option trust-ad -e LAB_CLIENT2_IP="$LAB_CLIENT2_IP" \
     --network "$LAB_NETWORK6:ip6=$LAB_PEER_IP6" "$TOOLS_IMAGE" /lab/peer/start.sh
-  wait_for "Knot" dig +short +time=1 +tries=1 "@$LAB_DNS_IP" SOA lab.test
-  write_trust_anchor secure.test
-  write_trust_anchor peer.test
   wait_for "Unbound" dig +short +time=1 +tries=1 "@$LAB_RESOLVER_IP" A "$LAB_PEER_NAME"
   wait_for "Pebble" curl -fsS --max-time 2 --cacert "$LAB_STATE/pebble/ca.pem" \
     --resolve "$LAB_ACME_NAME:14000:$LAB_ACME_IP" "https://$LAB_ACME_NAME:14000/dir"

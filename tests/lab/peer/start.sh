@@ -33,7 +33,13 @@ postconf -e \
   smtpd_tls_security_level=may \
   smtpd_tls_chain_files=/etc/ssl/private/ssl-cert-snakeoil.key,/etc/ssl/certs/ssl-cert-snakeoil.pem \
   smtpd_tls_received_header=yes \
-  smtp_tls_security_level=may
+  smtp_dns_support_level=dnssec \
+  smtp_tls_security_level=dane
+# DANE when it sends (tests/verify/site/test_dane.py): outside the chroot, so it reads the
+# container's /etc/resolv.conf (trust-ad); one delivery per process, so none keeps a TLSA record
+# the test has just changed.
+postconf -F smtp/unix/chroot=n
+postconf -P smtp/unix/max_use=1
 [ -s /etc/ssl/certs/ssl-cert-snakeoil.pem ] || make-ssl-cert generate-default-snakeoil
 python3 /lab/peer/lab_milter.py inet:8899@0.0.0.0 > /var/log/lab_milter.log 2>&1 &
 exec postfix start-fg

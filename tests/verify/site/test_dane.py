@@ -13,7 +13,10 @@ site13.test and site12.test (tests/lab/dns/knot.conf):
   * TLS-RPT is published for every domain;
   * mail the Debian 13 host sends to the peer, whose zone is signed and trusted there, goes over a
     TLS connection verified with the peer's TLSA record; with a wrong TLSA it waits in the queue,
-    and arrives exactly once when the TLSA is fixed and the queue flushed.
+    and arrives exactly once when the TLSA is fixed and the queue flushed;
+  * the peer's own Postfix, sending with DANE through the lab resolver (which trusts the host's
+    zone), verifies the Debian 13 host by the TLSA site.yml wrote, and holds its mail while that
+    record is wrong.
 Run by extensions/molecule/site/verify.yml.
 """
 
@@ -257,3 +260,62 @@ def test_mail_to_a_receiver_with_dane_goes_verified_or_waits_then_arrives_once(h
         forget_peer_dns(server)
     report("%s DANE out: TLSA of %s matching -> %s; wrong -> %s, not sent; fixed and flushed -> arrived once"
            % (HOST13, PEER_MX, verified[0]["MESSAGE"][:70], re.sub(r".*status=", "status=", deferred[0]["MESSAGE"])[:90]))
+
+
+# --- DANE for the mail the server receives, as a real MTA checks it -------------------------------
+
+PEER_LOG = "/var/log/postfix.log"
+# The lab resolver keeps answers 2 s (cache-max-ttl): past that, a changed record is what it says.
+LAB_RESOLVER_CACHE = 3
+
+
+def peer_log_since(peer, offset):
+    """The peer Postfix's log lines written after `offset` bytes."""
+    return peer.sh("tail -c +$(($1 + 1)) %s" % PEER_LOG, str(offset)).stdout
+
+
+def peer_log_size(peer):
+    return int(peer.check("stat", "-c", "%s", PEER_LOG).strip())
+
+
+def peer_sends(peer, server, mark):
+    domain = server.vars["site_domain"]
+    peer.sh("printf 'From: someone@peer.test\\nTo: alice@%s\\nSubject: dane in\\nX-Run: %s\\n\\nbody\\n' "
+            "| sendmail -f someone@peer.test alice@%s" % (domain, mark, domain))
+
+
+def delivered(server, mark):
+    """The files in alice's Maildir holding the message marked `mark`."""
+    found = server.run("grep -rlxF %s /var/vmail/%s/alice/ 2>/dev/null || true", "X-Run: " + mark, server.vars["site_domain"])
+    return found.stdout.split()
+
+
+def test_a_peer_that_uses_dane_verifies_the_server_or_waits(hosts, peer, lab_dns, run_id, report):
+    # The peer's Postfix sends with smtp_tls_security_level = dane through the lab resolver, which
+    # trusts the host's signed zone; the TLSA is the one site.yml wrote (published by test_rerun).
+    server = hosts[HOST13]
+    name = "_25._tcp.%s" % server.vars["mail_hostname"]
+    published = lab_dns.get(name, "TLSA")
+    assert len(published) == 1, published
+    offset = peer_log_size(peer)
+    peer_sends(peer, server, run_id + "-in-good")
+    poll(lambda: delivered(server, run_id + "-in-good"), timeout=60, what="the peer's DANE-verified message in alice's Maildir")
+    verified = poll(lambda: re.findall(r"Verified TLS connection established to %s\S*" % re.escape(server.vars["mail_hostname"]),
+                                       peer_log_since(peer, offset)), timeout=20, what="the peer logging a verified connection")
+
+    lab_dns.set(name, "TLSA", "3 1 1 " + "00" * 32)
+    time.sleep(LAB_RESOLVER_CACHE)
+    offset = peer_log_size(peer)
+    peer_sends(peer, server, run_id + "-in-bad")
+    deferred = poll(lambda: re.findall(r"to=<alice@%s>.*status=deferred[^\n]*" % re.escape(server.vars["site_domain"]),
+                                       peer_log_since(peer, offset)), timeout=60, what="the peer deferring the message")
+    assert delivered(server, run_id + "-in-bad") == []
+
+    lab_dns.restore()
+    time.sleep(LAB_RESOLVER_CACHE)
+    peer.check("postqueue", "-f")
+    poll(lambda: delivered(server, run_id + "-in-bad"), timeout=60, what="the deferred message in alice's Maildir")
+    time.sleep(2)
+    assert len(delivered(server, run_id + "-in-bad")) == 1
+    report("%s DANE in: the peer's Postfix (dane) -> %s; the TLSA made wrong -> %s; fixed, flushed -> delivered once"
+           % (HOST13, verified[0], re.sub(r".*status=", "status=", deferred[0])[:80]))
