@@ -163,6 +163,7 @@ up() {
     sed "s/@LAB_DNS_IP@/$LAB_DNS_IP/; s/@LAB_GATEWAY@/$LAB_GATEWAY/" "$here/dns/unbound.conf"
     # The lab resolver trusts the zones the mail hosts and the peer live in (not secure.test and
     # bogus.test, which only the Debian 13 site host's own resolver judges).
+    printf 'server:\n'
     for zone in $LAB_TRUSTED_ZONES; do printf '  trust-anchor: "%s"\n' "$(cat "$LAB_STATE/dnssec/$zone.ds")"; done
     for zone in $LAB_ZONES; do
       printf 'stub-zone:\n  name: "%s."\n  stub-addr: %s\n' "$zone" "$LAB_DNS_IP"
