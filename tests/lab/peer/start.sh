@@ -33,6 +33,7 @@ postconf -e \
   smtpd_tls_security_level=may \
   smtpd_tls_chain_files=/etc/ssl/private/ssl-cert-snakeoil.key,/etc/ssl/certs/ssl-cert-snakeoil.pem \
   smtpd_tls_received_header=yes \
+  smtp_tls_loglevel=1 \
   smtp_dns_support_level=dnssec \
   smtp_tls_security_level=dane
 # DANE when it sends (tests/verify/site/test_dane.py): outside the chroot, so it reads the
