@@ -71,6 +71,17 @@ def smtp_failure(peer, server):
     assert result.returncode == 28, result.stdout[-600:]  # AUTH failed
 
 
+def two_failures_counted(server, name, fail):
+    """Two failures (fail() makes one) counted by a jail, below its limit: (its state, the count before)."""
+    before = jail(server, name)["total_failed"]
+    fail()
+    fail()
+    counted = poll(lambda: jail(server, name), until=lambda state: state["total_failed"] >= before + 2,
+                   timeout=20, what="%s: the jail %s counting two failed logins" % (server.name, name))
+    assert CLIENT2 not in counted["banned"], counted
+    return counted, before
+
+
 def unban(server):
     for name in JAILS:
         server.run("fail2ban-client set %s unbanip %s", name, CLIENT2)
@@ -97,12 +108,7 @@ def test_a_guesser_is_banned_from_587_and_993_and_the_ban_survives_restarts_then
     assert connects(peer, server, 587) == "open" and connects(peer, server, 993) == "open"
 
     # Dovecot 2.4's words are counted by its jail (below the limit: no ban yet).
-    before = jail(server, "postmaster-dovecot")["total_failed"]
-    imap_failure(peer, server)
-    imap_failure(peer, server)
-    counted = poll(lambda: jail(server, "postmaster-dovecot"), until=lambda state: state["total_failed"] >= before + 2,
-                   timeout=20, what="the Dovecot jail counting two failed IMAP logins")
-    assert CLIENT2 not in counted["banned"], counted
+    counted, before = two_failures_counted(server, "postmaster-dovecot", lambda: imap_failure(peer, server))
 
     for _attempt in range(limit):
         smtp_failure(peer, server)
@@ -151,10 +157,5 @@ def test_debian_12s_postfix_failures_are_counted_too(peer, hosts, clean, report)
     server = clean(hosts[HOST12])
     last = server.check("journalctl -o json -n 1 SYSLOG_IDENTIFIER=postfix/master").strip()
     unit = json.loads(last).get("_SYSTEMD_UNIT") if last else None
-    before = jail(server, "postmaster-postfix")["total_failed"]
-    smtp_failure(peer, server)
-    smtp_failure(peer, server)
-    counted = poll(lambda: jail(server, "postmaster-postfix"), until=lambda state: state["total_failed"] >= before + 2,
-                   timeout=20, what="the Postfix jail counting two failed SMTP logins on Debian 12")
-    assert CLIENT2 not in counted["banned"], counted
+    two_failures_counted(server, "postmaster-postfix", lambda: smtp_failure(peer, server))
     report("%s bans: 2 wrong SMTP passwords counted by the Postfix jail (Postfix logging as %s)" % (server.name, unit or "?"))
