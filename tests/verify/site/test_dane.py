@@ -285,8 +285,9 @@ def peer_sends(peer, server, mark):
 
 
 def delivered(server, mark):
-    """The files in alice's Maildir holding the message marked `mark`."""
-    found = server.run("grep -rlxF %s /var/vmail/%s/alice/ 2>/dev/null || true", "X-Run: " + mark, server.vars["site_domain"])
+    """The messages in alice's Maildir (new/ and cur/, not Dovecot's index files) marked `mark`."""
+    maildir = "/var/vmail/%s/alice/Maildir" % server.vars["site_domain"]
+    found = server.run("grep -rlxF %s %s/new %s/cur 2>/dev/null || true", "X-Run: " + mark, maildir, maildir)
     return found.stdout.split()
 
 
