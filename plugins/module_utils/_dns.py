@@ -115,7 +115,8 @@ class Lookup:
         except dns.exception.DNSException as exc:
             return answer(ERROR, msg="%s %s: %s" % (name, rdtype, _first_line(exc)))
         response = result.response
-        signed = any(rrset.rdtype == dns.rdatatype.RRSIG for rrset in response.answer)
+        wanted = dns.rdatatype.from_text(rdtype)
+        signed = any(rrset.rdtype == dns.rdatatype.RRSIG and rrset.covers == wanted for rrset in response.answer)
         return answer(OK, _records_of(rdtype, result.rrset), _cname_targets(result),
                       signed=signed, authenticated=bool(response.flags & dns.flags.AD))
 
