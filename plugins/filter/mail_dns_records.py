@@ -78,6 +78,19 @@ options:
     type: list
     elements: str
     default: []
+  mta_sts:
+    description:
+      - Publishes an MTA-STS policy (RFC 8461) naming the host as the only MX, C(mode) (V(testing),
+        V(enforce) or V(none)) and C(max_age) (seconds) its fields; each domain gets C(mta-sts.<domain>)
+        A/AAAA and C(_mta-sts.<domain>) TXT C(v=STSv1; id=...), whose id is a digest of the policy text,
+        so it changes exactly when the policy does. The text is in the result's C(mta_sts_policy).
+      - Null publishes none.
+    type: dict
+  autoconfig:
+    description: Each domain gets C(autoconfig.<domain>) and C(autodiscover.<domain>) A/AAAA, where mail
+      clients fetch their settings.
+    type: bool
+    default: false
   addresses_given:
     description: Whether the addresses were set by the user rather than read from the host; only the wording of
       the warning about a private address depends on it.
@@ -97,7 +110,8 @@ EXAMPLES = r"""
 RETURN = r"""
 _value:
   description: C(zones) (name to fragment text), C(reverse) (fragment text), C(records) (rows with zone,
-    name, type, value, rdata), C(warnings) (list of messages).
+    name, type, value, rdata), C(warnings) (list of messages), C(tlsa) (the TLSA values), C(mta_sts_policy)
+    (the policy text, empty without one) and C(web_names) (the host names the web endpoint serves).
   type: dict
 """
 
@@ -107,7 +121,7 @@ from ansible_collections.postmaster.mail.plugins.module_utils import _dane, _rec
 
 def mail_dns_records(hostname, domains, ipv4=None, ipv6=None, dkim_records=None, dmarc_policy="none",
                      dmarc_rua=None, spf_all="~all", ttl=3600, addresses_given=False, certificates=None,
-                     services=None, tls_rpt_rua=None):
+                     services=None, tls_rpt_rua=None, mta_sts=None, autoconfig=False):
     if spf_all.strip().lstrip("+") == "all":
         raise AnsibleFilterError("spf_all: +all authorises every server on the internet; use ~all or -all")
     tlsa = []
@@ -124,7 +138,8 @@ def mail_dns_records(hostname, domains, ipv4=None, ipv6=None, dkim_records=None,
     try:
         return _records.generate(hostname, domains, ipv4 or [], ipv6 or [], dkim_records or {}, dmarc_policy,
                                  dmarc_rua, spf_all, ttl, addresses_given=addresses_given, tlsa=tlsa,
-                                 services=services, tls_rpt_rua=list(tls_rpt_rua or []))
+                                 services=services, tls_rpt_rua=list(tls_rpt_rua or []), mta_sts=mta_sts,
+                                 autoconfig=bool(autoconfig))
     except (ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
         raise AnsibleFilterError("mail_dns_records: %s" % (exc,)) from exc
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from ansible_collections.postmaster.mail.plugins.module_utils import _dane, _doctor
+from ansible_collections.postmaster.mail.plugins.module_utils import _dane, _doctor, _mta_sts
 
 TXT_STRING_MAX = 255
 
@@ -72,12 +72,16 @@ def tls_rpt_value(rua):
 
 def generate(hostname, domains, ipv4=(), ipv6=(), dkim_records=None, dmarc_policy="none", dmarc_rua=None,
              spf_all="~all", ttl=3600, mx_preference=10, addresses_given=False, tlsa=(), services=None,
-             tls_rpt_rua=()):
-    """{'zones': {name: fragment}, 'reverse': fragment, 'records': [rows], 'warnings': [...]}.
+             tls_rpt_rua=(), mta_sts=None, autoconfig=False):
+    """{'zones': {name: fragment}, 'reverse': fragment, 'records': [rows], 'warnings': [...], 'tlsa': [...],
+    'mta_sts_policy': text or '', 'web_names': [...]}.
 
     dkim_records: {dns name: [TXT strings] or value}. dmarc_rua: report address (str) or list.
     tlsa: TLSA values ("3 1 1 <hex>") of the keys served on port 25. services: see client_srv();
     None publishes no SRV record. tls_rpt_rua: where TLS reports go; empty: no TLS-RPT record.
+    mta_sts: {'mode', 'max_age'} publishes an MTA-STS policy (its web name's A/AAAA and its
+    `_mta-sts` TXT id); autoconfig: the autoconfig/autodiscover names' A/AAAA. web_names: the names
+    the web endpoint serves, which its certificate covers.
     """
     hostname = hostname.lower().rstrip(".")
     domains = [d.lower().rstrip(".") for d in domains]
@@ -90,6 +94,8 @@ def generate(hostname, domains, ipv4=(), ipv6=(), dkim_records=None, dmarc_polic
         rows.append({"zone": zone, "name": name + ".", "type": rtype, "value": value,
                      "rdata": quote(strings) if strings is not None else value})
 
+    sts_policy = _mta_sts.policy(mta_sts["mode"], [hostname], mta_sts["max_age"]) if mta_sts else ""
+    sts_txt = _mta_sts.txt_value(sts_policy) if sts_policy else ""
     home = _doctor.host_domain(hostname, domains)
     for address in ipv4:
         add(home, hostname, "A", address)
@@ -120,6 +126,13 @@ def generate(hostname, domains, ipv4=(), ipv6=(), dkim_records=None, dmarc_polic
         if services is not None:
             for service, value in client_srv(hostname, services):
                 add(domain, "_%s._tcp.%s" % (service, domain), "SRV", value)
+        if sts_policy:
+            add(domain, "_mta-sts.%s" % domain, "TXT", sts_txt, [sts_txt])
+        for name in _mta_sts.web_names([domain], bool(mta_sts), autoconfig):
+            for address in ipv4:
+                add(domain, name, "A", address)
+            for address in ipv6:
+                add(domain, name, "AAAA", address)
     # RFC 7489 7.1: a domain that receives another domain's reports says it wants them.
     for domain in domains:
         for address in rua:
@@ -141,6 +154,8 @@ def generate(hostname, domains, ipv4=(), ipv6=(), dkim_records=None, dmarc_polic
         "records": rows + reverse,
         "warnings": address_warnings(ipv4, ipv6, addresses_given),
         "tlsa": list(tlsa or ()),
+        "mta_sts_policy": sts_policy,
+        "web_names": _mta_sts.web_names(domains, bool(mta_sts), autoconfig),
     }
 
 
