@@ -315,7 +315,65 @@ def fail2ban_errors(values):
     return errors
 
 
-RULES = {"certbot": certbot_errors, "fail2ban": fail2ban_errors, "postfix": postfix_errors, "dovecot": dovecot_errors, "opendkim": opendkim_errors,
+SITE_WORD_RE = re.compile(r"^[A-Za-z0-9_-]+\Z")
+FILE_NAME_RE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*\Z")
+URL_PATH_RE = re.compile(r"^/[A-Za-z0-9._~/-]*\Z")
+
+
+def nginx_errors(values):
+    errors = []
+    sites = _items(values.get("nginx_sites", []))
+    words = [site.get("name") for site in sites if isinstance(site, dict)]
+    bad = [word for word in words if not (isinstance(word, str) and SITE_WORD_RE.match(word))]
+    if bad:
+        errors.append("nginx_sites: each name must be a word (letters, digits, - and _); invalid: %s" % to_json(bad))
+    twice = sorted({word for word in words if words.count(word) > 1 and isinstance(word, str)})
+    if twice:
+        errors.append("nginx_sites: names given twice: %s" % to_json(twice))
+    names = [name for site in sites if isinstance(site, dict) for name in _items(site.get("names") or [])]
+    bad = [name for name in names if not (isinstance(name, str) and _names.is_domain_name(name))]
+    if bad or any(isinstance(site, dict) and not site.get("names") for site in sites):
+        errors.append("nginx_sites: names must be non-empty lists of host names; invalid: %s" % to_json(bad))
+    twice = sorted({str(name).lower() for name in names if [str(n).lower() for n in names].count(str(name).lower()) > 1})
+    if twice:
+        errors.append("nginx_sites: host names served by two sites: %s" % to_json(twice))
+    for site in sites:
+        if not isinstance(site, dict):
+            continue
+        files = [f for f in _items(site.get("files") or []) if isinstance(f, dict)]
+        bad = [f.get("path") for f in files if not (isinstance(f.get("path"), str) and URL_PATH_RE.match(f["path"]))]
+        if bad:
+            errors.append("nginx_sites[%s].files: path must be a URL path such as /mail/config-v1.1.xml; invalid: %s"
+                          % (site.get("name"), to_json(bad)))
+        bad = [f.get("file") for f in files if not (isinstance(f.get("file"), str) and FILE_NAME_RE.match(f["file"]))]
+        if bad:
+            errors.append("nginx_sites[%s].files: file must be a plain file name (letters, digits, ., - and _); invalid: %s"
+                          % (site.get("name"), to_json(bad)))
+        given = [f.get("file") for f in files]
+        if len(set(map(str, given))) != len(given):
+            errors.append("nginx_sites[%s].files: two files with the same name" % site.get("name"))
+    if sites:
+        for name in ("nginx_cert_file", "nginx_key_file"):
+            if not _absolute(values.get(name)):
+                errors.append("%s: must be the absolute path of a PEM file on the host when nginx_sites serves HTTPS, got %s"
+                              % (name, to_json(values.get(name))))
+    if not _absolute(values.get("nginx_acme_webroot")):
+        errors.append("nginx_acme_webroot: must be an absolute path, got %s" % to_json(values.get("nginx_acme_webroot")))
+    return errors
+
+
+def mta_sts_errors(values):
+    errors = []
+    port = values.get("mta_sts_port")
+    if isinstance(port, bool) or not (DIGITS_RE.match(str(port)) and 1 <= _int(port) <= 65535):
+        errors.append("mta_sts_port: must be a TCP port from 1 to 65535, got %s" % to_json(port))
+    timeout = values.get("mta_sts_timeout")
+    if isinstance(timeout, bool) or not (DIGITS_RE.match(str(timeout)) and 1 <= _int(timeout) <= 60):
+        errors.append("mta_sts_timeout: must be a whole number of seconds from 1 to 60, got %s" % to_json(timeout))
+    return errors
+
+
+RULES = {"certbot": certbot_errors, "fail2ban": fail2ban_errors, "nginx": nginx_errors, "mta_sts": mta_sts_errors, "postfix": postfix_errors, "dovecot": dovecot_errors, "opendkim": opendkim_errors,
          "rspamd": rspamd_errors, "unbound": unbound_errors}
 
 

@@ -15,7 +15,18 @@ OPENDKIM = {"opendkim_domains": ["example.org"], "opendkim_selector": "mail", "o
             "opendkim_internal_hosts": ["127.0.0.1", "::1", "10.0.0.0/8", "relay.example.org"]}
 FAIL2BAN = {"fail2ban_maxretry": 5, "fail2ban_findtime": 600, "fail2ban_bantime": 3600, "fail2ban_ignore_networks": ["2001:db8::/32"],
             "fail2ban_ports": [587, 465, 993, 995, 143, 110]}
-VALID = {"postfix": POSTFIX, "dovecot": DOVECOT, "opendkim": OPENDKIM, "fail2ban": FAIL2BAN}
+NGINX = {"nginx_cert_file": "/etc/tls/fullchain.pem", "nginx_key_file": "/etc/tls/privkey.pem",
+         "nginx_acme_webroot": "/var/lib/postmaster-mail/acme",
+         "nginx_sites": [{"name": "mta-sts", "names": ["mta-sts.example.org"],
+                          "files": [{"path": "/.well-known/mta-sts.txt", "file": "mta-sts.txt", "content": "x"}]},
+                         {"name": "autoconfig", "names": ["autoconfig.example.org", "autodiscover.example.org"],
+                          "files": [{"path": "/mail/config-v1.1.xml", "file": "config-v1.1.xml", "content": "x"}]}]}
+MTA_STS = {"mta_sts_port": 8461, "mta_sts_timeout": 4, "mta_sts_strict_testing": False}
+VALID = {"postfix": POSTFIX, "dovecot": DOVECOT, "opendkim": OPENDKIM, "fail2ban": FAIL2BAN, "nginx": NGINX, "mta_sts": MTA_STS}
+
+
+def _site(**change):
+    return [dict(NGINX["nginx_sites"][0], **change)]
 
 
 @pytest.mark.parametrize("role", sorted(VALID))
@@ -61,6 +72,18 @@ def test_the_defaults_of_each_role_are_valid(role):
     ("opendkim", {"opendkim_rsa_size": 1024}, "opendkim_rsa_size: must be at least 2048 bits (receivers distrust shorter RSA keys), got 1024"),
     ("opendkim", {"opendkim_signing_aliases": {"mail.example.org": "example.net"}},
      "opendkim_signing_aliases: must map sender domains to domains of opendkim_domains, got {\"mail.example.org\": \"example.net\"}"),
+    ("nginx", {"nginx_sites": _site(name="../etc")}, 'nginx_sites: each name must be a word (letters, digits, - and _); invalid: ["../etc"]'),
+    ("nginx", {"nginx_sites": _site(names=["mta sts.example.org"])}, 'nginx_sites: names must be non-empty lists of host names; invalid: ["mta sts.example.org"]'),
+    ("nginx", {"nginx_sites": _site(names=[])}, "nginx_sites: names must be non-empty lists of host names; invalid: []"),
+    ("nginx", {"nginx_sites": _site() + [dict(_site()[0], name="other")]}, 'nginx_sites: host names served by two sites: ["mta-sts.example.org"]'),
+    ("nginx", {"nginx_sites": _site(files=[{"path": "mta-sts.txt", "file": "a", "content": ""}])},
+     'nginx_sites[mta-sts].files: path must be a URL path such as /mail/config-v1.1.xml; invalid: ["mta-sts.txt"]'),
+    ("nginx", {"nginx_sites": _site(files=[{"path": "/a", "file": "../a", "content": ""}])},
+     'nginx_sites[mta-sts].files: file must be a plain file name (letters, digits, ., - and _); invalid: ["../a"]'),
+    ("nginx", {"nginx_cert_file": ""}, 'nginx_cert_file: must be the absolute path of a PEM file on the host when nginx_sites serves HTTPS, got ""'),
+    ("nginx", {"nginx_acme_webroot": "acme"}, 'nginx_acme_webroot: must be an absolute path, got "acme"'),
+    ("mta_sts", {"mta_sts_port": 0}, "mta_sts_port: must be a TCP port from 1 to 65535, got 0"),
+    ("mta_sts", {"mta_sts_timeout": "4s"}, 'mta_sts_timeout: must be a whole number of seconds from 1 to 60, got "4s"'),
     ("opendkim", {"opendkim_internal_hosts": ["127.0.0.1", "bad host"]},
      "opendkim_internal_hosts: must be a list of addresses, networks or host names"),
 ])
