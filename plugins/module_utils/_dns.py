@@ -167,6 +167,17 @@ def name_info(lookup, name):
     return {"status": status, "addresses": found, "cname_chain": chain, "msg": msg}
 
 
+def address_problem(info, expected):
+    """What keeps a name (name_info's answer) from pointing at the expected addresses only, or ""."""
+    wanted = {str(ipaddress.ip_address(a)) for a in expected}
+    if info["status"] != OK or not info["addresses"]:
+        return "has no A/AAAA record (%s%s)" % (info["status"], ": " + info["msg"] if info["msg"] else "")
+    others = [a for a in info["addresses"] if str(ipaddress.ip_address(a)) not in wanted]
+    if others:
+        return "resolves to %s, not only to %s" % (", ".join(info["addresses"]), ", ".join(sorted(wanted)))
+    return ""
+
+
 def reverse_info(lookup, address, expected_name=None):
     """PTR names of an address, their forward addresses, and whether it is forward-confirmed."""
     address = str(ipaddress.ip_address(address))

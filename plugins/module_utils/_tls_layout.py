@@ -180,3 +180,9 @@ def renewal_server(text):
     """The ACME directory of a certbot renewal configuration (its ``server =`` line), or ''."""
     found = re.search(r"(?m)^server\s*=\s*(\S+)", text or "")
     return found.group(1) if found else ""
+
+
+def renewal_authenticator(text):
+    """How certbot answers the challenge when it renews (``authenticator =``: standalone, webroot), or ''."""
+    found = re.search(r"(?m)^authenticator\s*=\s*(\S+)", text or "")
+    return found.group(1) if found else ""

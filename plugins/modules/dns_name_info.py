@@ -22,6 +22,19 @@ options:
     type: list
     elements: str
     required: true
+  expected_addresses:
+    description:
+      - The addresses every name must resolve to (all of its A/AAAA among them). With them, RV(ready)
+        lists the names that do and RV(waiting) says what is wrong with the others.
+    type: list
+    elements: str
+    default: []
+  waiting_warning:
+    description:
+      - With O(expected_addresses), a warning shown for each name that does not resolve to them. C({name})
+        and C({problem}) are replaced.
+    type: str
+    default: ""
 """
 
 EXAMPLES = r"""
@@ -63,7 +76,19 @@ names:
       addresses: [192.0.2.25, "2001:db8::25"]
       cname_chain: []
       msg: ""
+ready:
+  description: With O(expected_addresses), the names whose addresses are all among them, in the order given.
+  returned: always
+  type: list
+  elements: str
+waiting:
+  description: With O(expected_addresses), the other names and what is wrong with each.
+  returned: always
+  type: dict
+  sample:
+    mta-sts.example.org: has no A/AAAA record (nxdomain)
 """
+
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.postmaster.mail.plugins.module_utils import _dns, _dns_module
@@ -71,15 +96,28 @@ from ansible_collections.postmaster.mail.plugins.module_utils import _dns, _dns_
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(names=dict(type="list", elements="str", required=True), **_dns_module.RESOLVER_OPTIONS),
+        argument_spec=dict(names=dict(type="list", elements="str", required=True),
+                           expected_addresses=dict(type="list", elements="str", default=[]),
+                           waiting_warning=dict(type="str", default=""),
+                           **_dns_module.RESOLVER_OPTIONS),
         supports_check_mode=True,
     )
     lookup = _dns_module.lookup_for(module)
     names = {}
+    ready, waiting = [], {}
+    expected = module.params["expected_addresses"]
     for name in module.params["names"]:
         key = name.lower().rstrip(".")
         names[key] = _dns.name_info(lookup, key)
-    module.exit_json(changed=False, names=names)
+        if expected:
+            problem = _dns.address_problem(names[key], expected)
+            if problem:
+                waiting[key] = problem
+                if module.params["waiting_warning"]:
+                    module.warn(module.params["waiting_warning"].replace("{name}", key).replace("{problem}", problem))
+            elif key not in ready:
+                ready.append(key)
+    module.exit_json(changed=False, names=names, ready=ready, waiting=waiting)
 
 
 if __name__ == "__main__":

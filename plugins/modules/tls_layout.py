@@ -211,6 +211,10 @@ renewal_server:
   description: The C(server) of O(renewal_conf); empty when it has none or is not there.
   returned: when O(renewal_conf) is given
   type: str
+renewal_authenticator:
+  description: The C(authenticator) of O(renewal_conf) (V(standalone), V(webroot)); empty when it has none or is not there.
+  returned: when O(renewal_conf) is given
+  type: str
 units:
   description:
     - The state of each unit of O(units) before the module ran, C(active) and C(enabled) as
@@ -450,7 +454,9 @@ class TlsLayout:
         if selfsigned is not None:
             result["selfsigned"] = selfsigned
         if params["renewal_conf"]:
-            result["renewal_server"] = _tls_layout.renewal_server(_files.read_text(params["renewal_conf"]))
+            renewal = _files.read_text(params["renewal_conf"])
+            result["renewal_server"] = _tls_layout.renewal_server(renewal)
+            result["renewal_authenticator"] = _tls_layout.renewal_authenticator(renewal)
         if self.module._diff and self.diff:
             result["diff"] = self.diff
         return result

@@ -125,3 +125,12 @@ def test_a_new_pair_is_what_was_asked_and_the_key_signs_the_certificate():
         assert info["subject_alt_name"] == ["DNS:mail.example.org", "DNS:imap.example.org"]
         assert info["not_after"] == "20361201120000Z"  # 3650 days (two leap days in between)
         assert _tls_layout.selfsigned_due(info, True, ["imap.example.org", "mail.example.org"], key_type) == ""
+
+
+def test_the_renewal_settings_say_how_certbot_answers_the_challenge():
+    text = ("version = 2.1.0\narchive_dir = /etc/letsencrypt/archive/mail.example.org\n[renewalparams]\n"
+            "authenticator = webroot\nwebroot_path = /var/lib/postmaster-mail/acme,\n"
+            "server = https://acme-v02.api.letsencrypt.org/directory\n")
+    assert _tls_layout.renewal_authenticator(text) == "webroot"
+    assert _tls_layout.renewal_authenticator(text.replace("webroot\n", "standalone\n", 1)) == "standalone"
+    assert _tls_layout.renewal_authenticator("") == ""
