@@ -47,7 +47,7 @@ options:
     description: The roles whose variables to check.
     type: list
     elements: str
-    choices: [certbot, dovecot, opendkim, postfix, rspamd, unbound]
+    choices: [certbot, dovecot, fail2ban, mta_sts, nginx, opendkim, postfix, rspamd, unbound]
     required: true
   argument_spec:
     description:
