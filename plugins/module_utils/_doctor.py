@@ -4,14 +4,17 @@
 
 Every check is a dict: domain, check, status (ok / warn / fail), expected, found, remedy (empty
 only when ok). lookup(name, rdtype) returns _dns.answer() dicts, so all of this is pure and the
-unit tests run it against a fake DNS.
+unit tests run it against a fake DNS. The HTTPS checks (MTA-STS, client autoconfig) get a fetcher
+the same way: fetch(url, method="GET", body=None) returns {'status': 'ok' or 'error', 'code': the
+HTTP status or None, 'body': text, 'msg': why it failed}.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import xml.etree.ElementTree as ET
 
-from ansible_collections.postmaster.mail.plugins.module_utils import _dane, _dns, _psl, _spf
+from ansible_collections.postmaster.mail.plugins.module_utils import _dane, _dns, _mta_sts, _psl, _spf
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 DMARC_POLICIES = ("none", "quarantine", "reject")
@@ -40,11 +43,14 @@ def host_domain(hostname, domains):
 
 
 def diagnose(lookup, hostname, domains, addresses, dkim_records=None, resolvers_label="the resolvers", psl=None,
-             records=None):
+             records=None, fetch=None, mta_sts_policy=None):
     """All checks for a server. addresses: its public IPv4/IPv6 addresses (strings). psl: the
     parsed Public Suffix List (_psl.load()) for organisational domains; None: a DMARC report
     address outside the domain's own tree counts as external (dns_doctor_info warns). records:
-    the rows _records.generate() made; its TLSA, SRV and TLS-RPT rows are checked too."""
+    the rows _records.generate() made; its TLSA, SRV and TLS-RPT rows are checked too. fetch: the
+    HTTPS fetcher (see above); with it, the `_mta-sts` TXT rows and the autoconfig names of records
+    are checked over HTTPS too, the policy against mta_sts_policy (its text) when given; None: no
+    HTTPS check runs."""
     hostname = hostname.lower().rstrip(".")
     domains = [d.lower().rstrip(".") for d in domains]
     addresses = [str(ipaddress.ip_address(a)) for a in addresses]
@@ -84,6 +90,13 @@ def diagnose(lookup, hostname, domains, addresses, dkim_records=None, resolvers_
             results.append(check_client_srv(lookup, domain, srv))
         if any(row["type"] == "TXT" and row["name"] == "_smtp._tls." + domain for row in rows):
             results.append(check_tls_rpt(lookup, domain))
+        if fetch is None:
+            continue
+        sts = [row["value"] for row in rows if row["type"] == "TXT" and row["name"] == "_mta-sts." + domain]
+        if sts:
+            results.append(check_mta_sts(lookup, fetch, domain, sts[0], mta_sts_policy))
+        if any(row["type"] in ("A", "AAAA") and row["name"] == "autoconfig." + domain for row in rows):
+            results.append(check_autoconfig(fetch, domain, hostname))
     return results
 
 
@@ -458,3 +471,163 @@ def check_tls_rpt(lookup, domain):
     if problems:
         return check(domain, label, FAIL, want, records[0], "fix the record at %s: %s" % (name, "; ".join(problems)))
     return check(domain, label, OK, want, records[0])
+
+
+def _policy_words(fields, policy_id=None):
+    """A parsed MTA-STS policy in one line: mode testing, mx mail.example.org, max_age 604800, id ..."""
+    words = "mode %s, mx %s, max_age %s" % (fields.get("mode", "?"), " ".join(fields.get("mx") or []) or "none",
+                                           fields.get("max_age", "?"))
+    return words + (", id %s" % policy_id if policy_id else "")
+
+
+def _same_policy(one, other):
+    return (one.get("mode"), sorted(set(one.get("mx") or [])), one.get("max_age")) == \
+        (other.get("mode"), sorted(set(other.get("mx") or [])), other.get("max_age"))
+
+
+def _mx_hosts(lookup, domain):
+    """The domain's MX hosts, or None when DNS did not say (the mx check reports that)."""
+    answer = lookup(domain, "MX")
+    if answer["status"] != _dns.OK:
+        return None
+    hosts = []
+    for record in answer["records"]:
+        exchange = record["exchange"] if isinstance(record, dict) else record.split()[-1]
+        exchange = exchange.lower().rstrip(".")
+        if exchange and exchange not in hosts:
+            hosts.append(exchange)
+    return hosts
+
+
+def check_mta_sts(lookup, fetch, domain, expected_txt, expected_policy=None):
+    """MTA-STS (RFC 8461) as a sender sees it: one `_mta-sts` TXT record with the id this run wrote,
+    the policy fetched over HTTPS from mta-sts.<domain> with a valid certificate, sound, covering
+    every MX host, and the policy this run wrote (expected_policy, its text; None or empty: not compared)."""
+    label = "mta-sts"
+    name = "_mta-sts.%s" % domain
+    url = "https://mta-sts.%s%s" % (domain, _mta_sts.POLICY_PATH)
+    expected_id = _mta_sts.parse_txt(expected_txt)
+    wanted, wanted_problems = _mta_sts.parse_policy(expected_policy) if expected_policy else ({}, ["none given"])
+    want = _policy_words(wanted, expected_id) if not wanted_problems else '%s. TXT "%s"' % (name, expected_txt)
+    txt = lookup(name, "TXT")
+    if txt["status"] in _dns.UNKNOWN:
+        return _unknown(domain, label, want, txt)
+    records = [r["value"] for r in txt["records"]] if txt["status"] == _dns.OK else []
+    # RFC 8461 3.1: records that do not start with v=STSv1 are not STS records.
+    sts = [r for r in records if r.replace(" ", "").startswith("v=STSv1")]
+    if not sts:
+        return check(domain, label, WARN, want, txt["msg"] or "no STSv1 record at %s" % name,
+                     'publish %s. TXT "%s" from the generated zone fragment: without it senders do not look for '
+                     "the policy and deliver without requiring verified TLS" % (name, expected_txt))
+    if len(sts) > 1:
+        return check(domain, label, FAIL, "one STSv1 record at %s" % name, " | ".join(sts),
+                     'keep one TXT record at %s, "%s": with more than one, senders treat the domain as having no '
+                     "policy (RFC 8461 3.1)" % (name, expected_txt))
+    found_id = _mta_sts.parse_txt(sts[0])
+    if found_id is None:
+        return check(domain, label, FAIL, '%s. TXT "%s"' % (name, expected_txt), sts[0],
+                     'replace the record at %s with "%s": an STSv1 record needs id= of 1 to 32 letters and digits '
+                     "(RFC 8461 3.1)" % (name, expected_txt))
+    answer = fetch(url)
+    if answer["status"] != "ok":
+        return check(domain, label, FAIL, want, "%s: %s" % (url, answer["msg"]),
+                     "senders cannot fetch the policy: mta-sts.%s must resolve to the web endpoint, answer HTTPS "
+                     "on port 443 with a certificate valid for mta-sts.%s (issued by a public CA), and serve %s"
+                     % (domain, domain, _mta_sts.POLICY_PATH))
+    if answer["code"] != 200:
+        return check(domain, label, FAIL, want, ("%s: HTTP %s %s" % (url, answer["code"], answer["msg"])).rstrip(),
+                     "serve the policy at %s with status 200 and no redirect (RFC 8461 3.3: senders follow none); "
+                     "until then senders that cached the policy keep it, the others have none" % url)
+    served, problems = _mta_sts.parse_policy(answer["body"])
+    found = _policy_words(served, found_id)
+    if problems:
+        return check(domain, label, FAIL, want, "%s: %s" % (url, answer["body"][:200].strip()),
+                     "fix the policy at %s: %s; senders ignore an invalid policy" % (url, "; ".join(problems)))
+    hosts = _mx_hosts(lookup, domain)
+    unmatched = [host for host in hosts or [] if not any(_mta_sts.mx_matches(p, host) for p in served["mx"])]
+    if unmatched and served["mode"] != "none":
+        return check(domain, label, FAIL, want, "%s; MX %s" % (found, " ".join(hosts)),
+                     "the policy covers no mx for the MX host %s: add 'mx: %s' to the policy (or drop the MX "
+                     "record); in mode enforce senders refuse to deliver to %s, in mode testing they report failures"
+                     % (" ".join(unmatched), unmatched[0], " and ".join(unmatched)))
+    stale = expected_id is not None and found_id != expected_id
+    differs = not wanted_problems and not _same_policy(served, wanted)
+    if stale and differs:
+        return check(domain, label, FAIL, want, found,
+                     "neither the id at %s nor the policy at %s is the one this run wrote: publish %s. TXT \"%s\" "
+                     "and check that the web endpoint serves the generated policy" % (name, url, name, expected_txt))
+    if stale:
+        return check(domain, label, WARN, want, found,
+                     'publish the new id, %s. TXT "%s": senders refresh their cached policy only when the id '
+                     "changes" % (name, expected_txt))
+    if differs:
+        return check(domain, label, WARN, want, found,
+                     "the endpoint serves another policy than this run wrote: check that %s is the file the web "
+                     "endpoint serves (its nginx site) and that mta-sts.%s points at this server" % (url, domain))
+    return check(domain, label, OK, want, found)
+
+
+def _local(tag):
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _xml(answer, url):
+    """(root element, problem) of a fetched XML file."""
+    if answer["status"] != "ok":
+        return None, "%s: %s" % (url, answer["msg"])
+    if answer["code"] != 200:
+        return None, ("%s: HTTP %s %s" % (url, answer["code"], answer["msg"])).rstrip()
+    try:
+        return ET.fromstring(answer["body"].encode("utf-8")), ""
+    except ET.ParseError as exc:
+        return None, "%s: not XML (%s)" % (url, exc)
+
+
+def _texts(element, tag):
+    return [(child.text or "").strip().lower().rstrip(".") for child in element.iter() if _local(child.tag) == tag]
+
+
+def autodiscover_request(address):
+    """The request Outlook POSTs to autodiscover (POX, 2006 request schema)."""
+    return ('<?xml version="1.0" encoding="utf-8"?>'
+            '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006">'
+            "<Request><EMailAddress>%s</EMailAddress>"
+            "<AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
+            "</AcceptableResponseSchema></Request></Autodiscover>" % address)
+
+
+def check_autoconfig(fetch, domain, hostname):
+    """The files mail clients set themselves up from: Thunderbird's autoconfig (GET) and Outlook's
+    autodiscover (POST), both naming the host for incoming and outgoing mail."""
+    label = "autoconfig"
+    hostname = hostname.lower().rstrip(".")
+    config_url = "https://autoconfig.%s%s" % (domain, _mta_sts.AUTOCONFIG_PATH)
+    discover_url = "https://autodiscover.%s%s" % (domain, _mta_sts.AUTODISCOVER_PATH)
+    want = "autoconfig and autodiscover naming %s" % hostname
+    problems = []
+    root, problem = _xml(fetch(config_url), config_url)
+    if root is not None:
+        for kind in ("incomingServer", "outgoingServer"):
+            named = [text for server in root.iter() if _local(server.tag) == kind
+                     for text in _texts(server, "hostname")]
+            if hostname not in named:
+                problem = "%s: no %s with hostname %s (found %s)" % (config_url, kind, hostname,
+                                                                     ", ".join(named) or "none")
+                break
+    if problem:
+        problems.append(problem)
+    root, problem = _xml(fetch(discover_url, "POST", autodiscover_request("postmaster@%s" % domain)), discover_url)
+    if root is not None:
+        servers = [text for protocol in root.iter() if _local(protocol.tag) == "Protocol"
+                   for text in _texts(protocol, "Server")]
+        if hostname not in servers:
+            problem = "%s: no Protocol with Server %s (found %s)" % (discover_url, hostname,
+                                                                      ", ".join(servers) or "none")
+    if problem:
+        problems.append(problem)
+    if problems:
+        return check(domain, label, WARN, want, "; ".join(problems),
+                     "mail clients then need manual setup: the web endpoint must answer GET %s and POST %s over "
+                     "HTTPS (a certificate valid for autoconfig.%s and autodiscover.%s) with the generated files "
+                     "naming %s" % (config_url, discover_url, domain, domain, hostname))
+    return check(domain, label, OK, want, "both name %s" % hostname)

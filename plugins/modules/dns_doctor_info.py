@@ -18,6 +18,10 @@ description:
     DKIM record present with the key on the server; the DMARC record present and valid, and the
     authorisation record when reports go to another domain (RFC 7489 7.1); given O(records), the TLSA
     of SMTP (DANE) and whether its zone is DNSSEC-signed, the client SRV records and TLS-RPT."
+  - With O(https) (the default) and O(records) naming them, it also fetches over HTTPS from the controller
+    what senders and mail clients fetch, verifying certificates as they do, with no redirect followed
+    (RFC 8461 3.3), namely each domain's MTA-STS policy (C(mta-sts)) and the autoconfig and autodiscover
+    files (C(autoconfig)).
   - The module never fails because of a verdict; the play decides (see RV(verdict)). When the
     resolvers do not answer at all, a single V(fail) check named C(resolvers) says so.
 author:
@@ -57,9 +61,40 @@ options:
         the TLSA of the key served on port 25 published and the zone DNSSEC-signed (C(tlsa)); the
         client SRV records of each domain exactly as generated (C(client srv)); one sound TLS-RPT
         record (C(tls-rpt)). The other rows are left to the checks above.
+      - With O(https), a domain's C(_mta-sts) TXT row asks for the C(mta-sts) check, which wants exactly that
+        one STSv1 record published, and the policy served at C(https://mta-sts.<domain>/.well-known/mta-sts.txt)
+        with status 200 and a certificate valid for that name, well-formed (RFC 8461 3.2), covering every MX
+        host of the domain, and equal to O(mta_sts_policy) when that is given. A wrong id with the right
+        policy warns (senders keep their cached policy until the id changes); a missing record warns;
+        everything senders cannot use fails.
+      - With O(https), a domain's C(autoconfig.<domain>) A/AAAA row asks for the C(autoconfig) check,
+        which wants C(https://autoconfig.<domain>/mail/config-v1.1.xml) (GET) to name O(hostname) for
+        incoming and outgoing mail, and C(https://autodiscover.<domain>/autodiscover/autodiscover.xml)
+        (POST, as Outlook asks) to name it in a C(Protocol). It only warns, since clients can still be set
+        up by hand.
     type: list
     elements: dict
     default: []
+  https:
+    description:
+      - Run the HTTPS checks that O(records) asks for (C(mta-sts), C(autoconfig)), from the controller.
+      - V(false) leaves them out, for a controller that cannot reach the server on port 443.
+    type: bool
+    default: true
+  ca_bundle:
+    description:
+      - A PEM file on the controller with the CA certificates the HTTPS checks trust instead of the
+        system's, for a lab or an internal CA. Empty, the system's trust store.
+    type: path
+    default: ""
+  mta_sts_policy:
+    description:
+      - The MTA-STS policy this run wrote (its text), as C(postmaster.mail.mail_dns_records) returns it
+        in C(mta_sts_policy). The C(mta-sts) check compares the served policy with it (mode, mx lines,
+        max_age) and warns when they differ, or fails when the published id is not this policy's either.
+        Empty, the served policy is only checked on its own.
+    type: str
+    default: ""
 """
 
 EXAMPLES = r"""
@@ -91,7 +126,7 @@ checks:
       type: str
     check:
       description: C(host address), C(ptr <address>), C(mx), C(spf <address>), C(dkim <selector>), C(dmarc),
-        C(dmarc report <domain>), C(tlsa), C(client srv), C(tls-rpt), or C(resolvers).
+        C(dmarc report <domain>), C(tlsa), C(client srv), C(tls-rpt), C(mta-sts), C(autoconfig), or C(resolvers).
       type: str
     status:
       description: V(ok), V(warn) or V(fail).
@@ -100,7 +135,7 @@ checks:
       description: What should be there.
       type: str
     found:
-      description: What DNS said.
+      description: What DNS (or the HTTPS endpoint) said.
       type: str
     remedy:
       description: What to do; empty only when RV(checks.status) is V(ok).
@@ -123,10 +158,140 @@ counts:
   sample: {ok: 9, warn: 0, fail: 1}
 """
 
+import http.client
 import ipaddress
+import os
+import socket
+import ssl
+import urllib.error
+import urllib.request
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.postmaster.mail.plugins.module_utils import _doctor, _dns_module, _psl
+from ansible_collections.postmaster.mail.plugins.module_utils import _dns, _doctor, _dns_module, _psl
+
+HTTPS_TIMEOUT = 10
+# The most read of a body: a policy or a client file is a few hundred bytes.
+BODY_LIMIT = 64 * 1024
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Follow no redirect (RFC 8461 3.3: senders must not): the 3xx comes back as an HTTPError."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+class _Unresolved(OSError):
+    """The doctor's resolvers gave no address for the name."""
+
+
+class _ResolvedHTTPSConnection(http.client.HTTPSConnection):
+    """An HTTPS connection to the addresses the doctor's resolvers give for the host (the ones the
+    world sees, not the controller's own resolver), the certificate checked against the host name."""
+
+    resolve = None
+
+    def connect(self):
+        addresses = self.resolve(self.host)
+        if not addresses:
+            raise _Unresolved("%s has no A/AAAA record at the resolvers asked" % self.host)
+        error = None
+        for address in addresses:
+            try:
+                sock = socket.create_connection((address, self.port), self.timeout)
+            except OSError as exc:
+                error = exc
+                continue
+            self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+            return
+        raise error
+
+
+class _ResolvedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, context, resolve):
+        super().__init__(context=context)
+        self._resolve = resolve
+        self._https_context = context
+
+    def https_open(self, req):
+        def connection(host, **kwargs):
+            made = _ResolvedHTTPSConnection(host, **kwargs)
+            made.resolve = self._resolve
+            return made
+        return self.do_open(connection, req, context=self._https_context)
+
+
+def _reason(error, timeout):
+    """Why a connection failed, in words."""
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return "TLS certificate verification failed: %s" % (error.verify_message or error.reason or error)
+    if isinstance(error, ssl.SSLError):
+        return "TLS handshake failed: %s" % (error.reason or error)
+    if isinstance(error, socket.timeout):
+        return "no answer within %g s" % timeout
+    if isinstance(error, _Unresolved):
+        return "could not resolve the name: %s" % error
+    if isinstance(error, socket.gaierror):
+        return "could not resolve the name: %s" % (error.strerror or error)
+    if isinstance(error, ConnectionRefusedError):
+        return "could not connect: connection refused"
+    if isinstance(error, OSError):
+        return "could not connect: %s" % (error.strerror or error)
+    if isinstance(error, http.client.HTTPException):
+        return "the connection broke: %s" % (str(error) or error.__class__.__name__)
+    return str(error) or error.__class__.__name__
+
+
+def _read(response):
+    return response.read(BODY_LIMIT).decode("utf-8", "replace")
+
+
+def make_fetch(cafile=None, timeout=HTTPS_TIMEOUT, resolve=None):
+    """fetch(url, method="GET", body=None) -> {'status': 'ok' or 'error', 'code', 'body', 'msg'}, as
+    _doctor wants it: certificates verified against cafile (None: the system's store) and the host
+    name, no redirect followed (a 3xx is the answer), at most BODY_LIMIT bytes read. resolve(host)
+    gives the addresses to connect to (None: the system's resolver)."""
+    context = ssl.create_default_context(cafile=cafile or None)
+    https = urllib.request.HTTPSHandler(context=context) if resolve is None else _ResolvedHTTPSHandler(context, resolve)
+    opener = urllib.request.build_opener(https, _NoRedirect())
+
+    def fetch(url, method="GET", body=None):
+        headers = {"User-Agent": "postmaster.mail dns_doctor_info"}
+        if body is not None:
+            headers["Content-Type"] = "text/xml; charset=utf-8"
+        request = urllib.request.Request(url, data=None if body is None else body.encode("utf-8"),
+                                         headers=headers, method=method)
+        try:
+            with opener.open(request, timeout=timeout) as response:
+                return {"status": "ok", "code": response.status, "body": _read(response), "msg": ""}
+        except urllib.error.HTTPError as exc:
+            code = exc.code
+            try:
+                text = _read(exc)
+            except Exception:  # pylint: disable=broad-except
+                text = ""
+            finally:
+                exc.close()
+            if 300 <= code < 400:
+                msg = "a redirect to %s, not followed" % (exc.headers.get("Location") or "nowhere")
+            else:
+                msg = str(exc.reason or "")
+            return {"status": "ok", "code": code, "body": text, "msg": msg}
+        except urllib.error.URLError as exc:
+            reason = exc.reason if isinstance(exc.reason, BaseException) else str(exc.reason)
+            return {"status": "error", "code": None, "body": "", "msg": _reason(reason, timeout)}
+        except (OSError, http.client.HTTPException) as exc:
+            return {"status": "error", "code": None, "body": "", "msg": _reason(exc, timeout)}
+
+    return fetch
+
+
+def _addresses(lookup, host):
+    """The addresses of host at the doctor's resolvers (an address literal is itself)."""
+    try:
+        return [str(ipaddress.ip_address(host.strip("[]")))]
+    except ValueError:
+        return _dns.addresses_of(lookup, host.lower().rstrip("."))[0]
 
 
 def main():
@@ -138,6 +303,9 @@ def main():
             public_ipv6=dict(type="list", elements="str", default=[]),
             dkim_records=dict(type="dict", default={}),
             records=dict(type="list", elements="dict", default=[]),
+            https=dict(type="bool", default=True),
+            ca_bundle=dict(type="path", default=""),
+            mta_sts_policy=dict(type="str", default=""),
             **_dns_module.RESOLVER_OPTIONS
         ),
         supports_check_mode=True,
@@ -156,12 +324,22 @@ def main():
         if not all(isinstance(row.get(key), str) for key in ("name", "type", "value")):
             module.fail_json(msg="records[%d]: each record needs name, type and value (strings), got %r" % (index, row))
     lookup = _dns_module.lookup_for(module)
+    fetch = None
+    if params["https"]:
+        if params["ca_bundle"] and not os.path.isfile(params["ca_bundle"]):
+            module.fail_json(msg="ca_bundle: %s is not a file on the controller" % params["ca_bundle"])
+        try:
+            fetch = make_fetch(params["ca_bundle"] or None, resolve=lambda host: _addresses(lookup, host))
+        except (ssl.SSLError, OSError) as exc:
+            module.fail_json(msg="ca_bundle: %s holds no PEM certificate that can be loaded: %s"
+                             % (params["ca_bundle"], exc))
     psl = _psl.load()
     if psl is None:
         module.warn(_psl.MISSING + "; DMARC report addresses are judged without it")
     checks = _doctor.diagnose(lookup, params["hostname"], params["domains"],
                               params["public_ipv4"] + params["public_ipv6"], params["dkim_records"],
-                              _dns_module.resolvers_label(module), psl, params["records"])
+                              _dns_module.resolvers_label(module), psl, params["records"],
+                              fetch=fetch, mta_sts_policy=params["mta_sts_policy"] or None)
     verdict, counts = _doctor.summary(checks)
     module.exit_json(changed=False, checks=checks, verdict=verdict, counts=counts)
 
