@@ -55,7 +55,16 @@ DEFAULTS = {
     "mail_outbound_ipv6": "auto",
     "mail_dane": True,
     "mail_client_srv": True,
+    "mail_mta_sts": True,
+    "mail_mta_sts_outbound": True,
+    "mail_mta_sts_mode": "testing",
+    "mail_mta_sts_max_age": 604800,
+    "mail_autoconfig": True,
 }
+
+MTA_STS_MODES = ("testing", "enforce", "none")
+# RFC 8461 3.2: max_age is at most a year; below a day a sender fetches the policy all the time.
+MTA_STS_MAX_AGE = (86400, 31557600)
 
 TLS_MODES = ("acme", "selfsigned", "files")
 DMARC_POLICIES = ("none", "quarantine", "reject")
@@ -68,6 +77,7 @@ HASH_SCHEMES = ("SHA512-CRYPT", "SHA256-CRYPT", "BLF-CRYPT", "ARGON2I", "ARGON2I
 HASH_RE = re.compile(r"^\{(%s)\}[^:\s]+\Z" % "|".join(re.escape(s) for s in HASH_SCHEMES))
 ACME_DIRECTORY_RE = re.compile(r"^https://[^/\s]+(/\S*)?\Z")
 # A quota: a whole number of bytes, or of K, M, G or T (1024-based, as Dovecot reads it).
+DIGITS_RE = re.compile(r"^[0-9]+\Z")
 SIZE_RE = re.compile(r"^[1-9][0-9]*[KMGT]?\Z")
 PASSWORD_MIN_LENGTH_FLOOR = 8
 # What postscreen takes after a blocklist's name to say which answers count (postconf(5),
@@ -456,10 +466,21 @@ def _address_rules(values):
             _is_list(tls_rpt) and all(_names.is_email_address(address) for address in tls_rpt))):
         yield "mail_tls_rpt_rua", ("must be the address TLS reports go to (or a list of them; [] publishes no "
                                    "TLS-RPT record), such as tls-reports@example.org, got %s" % to_json(tls_rpt))
-    for name in ("mail_dane", "mail_client_srv"):
+    for name in ("mail_dane", "mail_client_srv", "mail_mta_sts", "mail_autoconfig", "mail_mta_sts_outbound"):
         flag = values.get(name, DEFAULTS[name])
         if not (isinstance(flag, bool) or (_is_string(flag) and flag.lower() in BOOLEAN_STRINGS)):
             yield name, "must be true or false, got %s" % to_json(flag)
+    mode = values.get("mail_mta_sts_mode", DEFAULTS["mail_mta_sts_mode"])
+    if not (_is_string(mode) and mode in MTA_STS_MODES):
+        yield "mail_mta_sts_mode", ("must be testing (senders report failures), enforce (senders refuse to deliver "
+                                    "without valid TLS) or none (withdraws a policy), got %s" % to_json(mode))
+    age = values.get("mail_mta_sts_max_age", DEFAULTS["mail_mta_sts_max_age"])
+    if isinstance(age, bool) or not (DIGITS_RE.match(str(age)) and MTA_STS_MAX_AGE[0] <= int(str(age)) <= MTA_STS_MAX_AGE[1]):
+        yield "mail_mta_sts_max_age", ("must be how long senders cache the policy, in seconds, from %d (a day) to %d "
+                                       "(a year; RFC 8461), such as 604800 (a week), got %s" % (MTA_STS_MAX_AGE + (to_json(age),)))
+    bundle = values.get("mail_doctor_ca_bundle", _MISSING)
+    if bundle is not _MISSING and not (_is_string(bundle) and (bundle == "" or bundle.startswith("/"))):
+        yield "mail_doctor_ca_bundle", "must be the absolute path of a PEM file on the controller, got %s" % to_json(bundle)
 
 
 def _dns_rules(values):
