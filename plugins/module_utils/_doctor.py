@@ -475,8 +475,8 @@ def check_tls_rpt(lookup, domain):
 
 def _policy_words(fields, policy_id=None):
     """A parsed MTA-STS policy in one line: mode testing, mx mail.example.org, max_age 604800, id ..."""
-    words = "mode %s, mx %s, max_age %s" % (fields.get("mode", "?"), " ".join(fields.get("mx") or []) or "none",
-                                           fields.get("max_age", "?"))
+    mx = " ".join(fields.get("mx") or []) or "none"
+    words = "mode %s, mx %s, max_age %s" % (fields.get("mode", "?"), mx, fields.get("max_age", "?"))
     return words + (", id %s" % policy_id if policy_id else "")
 
 
@@ -621,8 +621,8 @@ def check_autoconfig(fetch, domain, hostname):
         servers = [text for protocol in root.iter() if _local(protocol.tag) == "Protocol"
                    for text in _texts(protocol, "Server")]
         if hostname not in servers:
-            problem = "%s: no Protocol with Server %s (found %s)" % (discover_url, hostname,
-                                                                      ", ".join(servers) or "none")
+            found = ", ".join(servers) or "none"
+            problem = "%s: no Protocol with Server %s (found %s)" % (discover_url, hostname, found)
     if problem:
         problems.append(problem)
     if problems:

@@ -373,7 +373,8 @@ def mta_sts_errors(values):
     return errors
 
 
-RULES = {"certbot": certbot_errors, "fail2ban": fail2ban_errors, "nginx": nginx_errors, "mta_sts": mta_sts_errors, "postfix": postfix_errors, "dovecot": dovecot_errors, "opendkim": opendkim_errors,
+RULES = {"certbot": certbot_errors, "fail2ban": fail2ban_errors, "nginx": nginx_errors, "mta_sts": mta_sts_errors,
+         "postfix": postfix_errors, "dovecot": dovecot_errors, "opendkim": opendkim_errors,
          "rspamd": rspamd_errors, "unbound": unbound_errors}
 
 
