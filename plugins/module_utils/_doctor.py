@@ -83,6 +83,7 @@ def diagnose(lookup, hostname, domains, addresses, dkim_records=None, resolvers_
     tlsa = [row["value"] for row in rows if row["type"] == "TLSA"]
     if tlsa:
         results.append(check_tlsa(lookup, home, hostname, tlsa))
+        results.extend(check_dane_mx(lookup, domain) for domain in domains)
     for domain in domains:
         srv = [row for row in rows if row["type"] == "SRV" and row["name"].endswith("._tcp." + domain)
                and row["name"].count(".") == domain.count(".") + 2]
@@ -411,7 +412,33 @@ def check_tlsa(lookup, domain, hostname, expected):
         return check(domain, label, WARN, "%s in a DNSSEC-signed zone" % want, found,
                      "the zone of %s is not DNSSEC-signed, so senders ignore its TLSA record: turn DNSSEC on at the "
                      "DNS provider (and publish its DS at the registrar) to protect mail to this server" % hostname)
+    if not answer["authenticated"]:
+        # Signed is not enough: a sender uses the record only once its resolver validates it.
+        return check(domain, label, WARN, "%s, DNSSEC-validated" % want, found,
+                     "the answer is signed but the resolvers asked did not validate it: either the chain of trust is "
+                     "broken (publish the zone's DS record at the registrar) or they do not validate DNSSEC (set "
+                     "mail_dns_resolvers to validating resolvers, such as 9.9.9.9) and rerun")
     return check(domain, label, OK, want, found)
+
+
+def check_dane_mx(lookup, domain):
+    """Senders use DANE for a domain only when its MX records are DNSSEC-validated too (RFC 7672
+    2.2.1): an attacker could otherwise send them to another host."""
+    label = "dane mx"
+    answer = lookup(domain, "MX")
+    want = "%s. MX, DNSSEC-validated" % domain
+    if answer["status"] in _dns.UNKNOWN:
+        return _unknown(domain, label, want, answer)
+    if answer["status"] != _dns.OK:
+        return check(domain, label, WARN, want, answer["msg"] or "no MX record",
+                     "publish the MX record first (see the mx check); DANE then needs it DNSSEC-signed")
+    found = _dnssec_words(answer)
+    if answer["authenticated"]:
+        return check(domain, label, OK, want, found)
+    return check(domain, label, WARN, want, found,
+                 "senders use the host's TLSA record for mail to %s only when its MX record is DNSSEC-validated "
+                 "(RFC 7672 2.2.1): sign the zone of %s and publish its DS at the registrar (or, if it is signed, set "
+                 "mail_dns_resolvers to validating resolvers)" % (domain, domain))
 
 
 def check_client_srv(lookup, domain, rows):

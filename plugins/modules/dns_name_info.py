@@ -81,8 +81,15 @@ ready:
   returned: always
   type: list
   elements: str
+unknown:
+  description:
+    - With O(expected_addresses), the names DNS gave no answer for (a timeout, a server failure), in the order
+      given; neither RV(ready) nor RV(waiting), and without a warning.
+  returned: always
+  type: list
+  elements: str
 waiting:
-  description: With O(expected_addresses), the other names and what is wrong with each.
+  description: With O(expected_addresses), the names DNS says point elsewhere or nowhere, and what is wrong with each.
   returned: always
   type: dict
   sample:
@@ -104,20 +111,23 @@ def main():
     )
     lookup = _dns_module.lookup_for(module)
     names = {}
-    ready, waiting = [], {}
+    ready, waiting, unknown = [], {}, []
     expected = module.params["expected_addresses"]
     for name in module.params["names"]:
         key = name.lower().rstrip(".")
         names[key] = _dns.name_info(lookup, key)
         if expected:
             problem = _dns.address_problem(names[key], expected)
-            if problem:
+            if names[key]["status"] in _dns.UNKNOWN:
+                if key not in unknown:
+                    unknown.append(key)
+            elif problem:
                 waiting[key] = problem
                 if module.params["waiting_warning"]:
                     module.warn(module.params["waiting_warning"].replace("{name}", key).replace("{problem}", problem))
             elif key not in ready:
                 ready.append(key)
-    module.exit_json(changed=False, names=names, ready=ready, waiting=waiting)
+    module.exit_json(changed=False, names=names, ready=ready, waiting=waiting, unknown=unknown)
 
 
 if __name__ == "__main__":

@@ -151,7 +151,7 @@ class Bench:
         name, ip = container
         self.remove(container)
         self.podman("run", "-d", "--name", name, "--hostname", HOSTNAME, "--network", NETWORK, "--ip", ip,
-                    "--dns", RESOLVER_IP, "--systemd=always",
+                    "--dns", RESOLVER_IP, "--systemd=always", "--cap-add", "SYS_ADMIN",
                     "-v", "%s:/root/.ssh/authorized_keys:ro" % AUTHORIZED_KEYS, IMAGE, "/sbin/init")
         deadline = time.monotonic() + 120
         while self.ssh(ip, "systemctl is-system-running --wait", check=False).returncode == 255:

@@ -10,10 +10,12 @@ class FakeDns:
     record made of several character-strings). CNAME entries are followed for other types.
     """
 
-    def __init__(self, zone, signed=()):
+    def __init__(self, zone, signed=(), validated=()):
         self.zone = {(name.lower(), rdtype): value for (name, rdtype), value in zone.items()}
-        # Zones whose answers come with RRSIGs (DNSSEC-signed), by name.
+        # Zones whose answers come with RRSIGs (DNSSEC-signed), by name; of those, the ones a
+        # validating resolver would mark authenticated (the chain of trust in place).
         self.signed = tuple(name.lower().rstrip(".") for name in signed)
+        self.validated = tuple(name.lower().rstrip(".") for name in validated)
         self.asked = []
 
     def __call__(self, name, rdtype):
@@ -41,4 +43,5 @@ class FakeDns:
         if rdtype == "MX":
             value = [{"preference": p, "exchange": e} for p, e in value]
         signed = any(name == zone or name.endswith("." + zone) for zone in self.signed)
-        return _dns.answer(_dns.OK, value, chain, signed=signed)
+        validated = signed and any(name == zone or name.endswith("." + zone) for zone in self.validated)
+        return _dns.answer(_dns.OK, value, chain, signed=signed, authenticated=validated)

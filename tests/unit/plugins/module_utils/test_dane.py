@@ -123,8 +123,9 @@ def zone_of(made):
     return zone
 
 
-def judged(made, zone, signed=(DOMAIN,)):
-    results = _doctor.diagnose(FakeDns(zone, signed=signed), HOST, [DOMAIN], ["192.0.2.25"], {}, records=made["records"])
+def judged(made, zone, signed=(DOMAIN,), validated=(DOMAIN,)):
+    results = _doctor.diagnose(FakeDns(zone, signed=signed, validated=validated), HOST, [DOMAIN], ["192.0.2.25"], {},
+                               records=made["records"])
     return {r["check"]: r for r in results}
 
 
@@ -135,9 +136,28 @@ def full(**kwargs):
 def test_published_as_generated_in_a_signed_zone_is_all_ok():
     made = full()
     checks = judged(made, zone_of(made))
-    assert {name: r["status"] for name, r in checks.items() if name in ("tlsa", "client srv", "tls-rpt")} == \
-        {"tlsa": "ok", "client srv": "ok", "tls-rpt": "ok"}
-    assert "DNSSEC-signed" in checks["tlsa"]["found"]
+    assert {name: r["status"] for name, r in checks.items() if name in ("tlsa", "dane mx", "client srv", "tls-rpt")} == \
+        {"tlsa": "ok", "dane mx": "ok", "client srv": "ok", "tls-rpt": "ok"}
+    assert "DNSSEC-signed, validated" in checks["tlsa"]["found"]
+
+
+def test_a_signed_tlsa_the_resolvers_do_not_validate_warns():
+    # Signed but not validated: a DS missing at the registrar, or resolvers that do not validate.
+    made = full()
+    checks = judged(made, zone_of(made), validated=())
+    assert (checks["tlsa"]["status"], checks["dane mx"]["status"]) == ("warn", "warn")
+    assert "publish the zone's DS record at the registrar" in checks["tlsa"]["remedy"]
+    assert "RFC 7672 2.2.1" in checks["dane mx"]["remedy"]
+
+
+def test_a_domain_whose_mx_is_not_validated_gets_no_dane_even_with_a_good_tlsa():
+    # The host's zone is signed and validated, the served domain's is not (RFC 7672 2.2.1).
+    made = _records.generate(HOST, [DOMAIN, "example.net"], ["192.0.2.25"], [], {}, "quarantine", tlsa=[TLSA])
+    zone = zone_of(made)
+    results = _doctor.diagnose(FakeDns(zone, signed=(DOMAIN,), validated=(DOMAIN,)), HOST, [DOMAIN, "example.net"],
+                               ["192.0.2.25"], {}, records=made["records"])
+    verdicts = {(r["check"], r["domain"]): r["status"] for r in results if r["check"] in ("tlsa", "dane mx")}
+    assert verdicts == {("tlsa", DOMAIN): "ok", ("dane mx", DOMAIN): "ok", ("dane mx", "example.net"): "warn"}
 
 
 def test_a_tlsa_in_an_unsigned_zone_warns_that_nobody_uses_it():
