@@ -20,16 +20,15 @@ peer() { podman exec -i postmaster-lab-peer "$@"; }
 
 start_host() {
   # Reuse a running demo host only if it trusts this checkout's key as it is now (another clone,
-  # or a lab started again, has another) and was started with today's capabilities.
+  # or a lab started again, has another).
   if [ "$(podman inspect --format '{{ .State.Running }}' "$DEMO_HOST" 2>/dev/null)" = true ] &&
-    podman inspect --format '{{ .HostConfig.CapAdd }}' "$DEMO_HOST" | grep -q SYS_ADMIN &&
     [ "$(podman exec "$DEMO_HOST" cat /root/.ssh/authorized_keys 2>/dev/null)" = "$(cat "$LAB_STATE/ssh/authorized_keys")" ]; then
     log "reusing $DEMO_HOST"
     return
   fi
   podman rm -f -t 1 "$DEMO_HOST" >/dev/null 2>&1 || true
   podman run -d --name "$DEMO_HOST" --hostname "$DEMO_NAME" --network "$LAB_NETWORK" --ip "$DEMO_IP" \
-    --dns "$LAB_RESOLVER_IP" --systemd=always --cap-add NET_ADMIN --cap-add SYS_ADMIN \
+    --dns "$LAB_RESOLVER_IP" --systemd=always --cap-add NET_ADMIN \
     -v "$LAB_STATE/ssh/authorized_keys:/root/.ssh/authorized_keys:ro" \
     "$LAB_IMAGE_PREFIX/debian:13" /sbin/init >/dev/null
   log "started $DEMO_HOST ($DEMO_IP) from the bare Debian 13 image"
