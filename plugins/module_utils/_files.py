@@ -12,9 +12,10 @@ import tempfile
 
 
 def read_text(path):
-    """The text of ``path`` (bytes that are not UTF-8 kept as surrogates), or None when it does not exist."""
+    """The text of ``path`` (bytes that are not UTF-8 kept as surrogates, line ends as they are), or
+    None when it does not exist."""
     try:
-        with open(path, "r", encoding="utf-8", errors="surrogateescape") as stream:
+        with open(path, "r", encoding="utf-8", errors="surrogateescape", newline="") as stream:
             return stream.read()
     except FileNotFoundError:
         return None
@@ -44,7 +45,7 @@ def write_atomically(module, path, data, mode, group=None, prefix=".postmaster_m
             with os.fdopen(fd, "wb") as stream:
                 stream.write(data)
         else:
-            with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as stream:
+            with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape", newline="") as stream:
                 stream.write(data)
         os.replace(temp, path)
     finally:

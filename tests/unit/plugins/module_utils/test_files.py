@@ -29,6 +29,15 @@ def test_read_text_keeps_bytes_that_are_not_utf8(tmp_path):
     assert text.encode("utf-8", errors="surrogateescape") == b"a\xffb\n"
 
 
+def test_crlf_lines_are_written_and_read_as_they_are(tmp_path):
+    # An MTA-STS policy has CRLF lines (RFC 8461 3.2): a rerun must find the file it wrote unchanged.
+    path = str(tmp_path / "policy")
+    _files.write_atomically(FakeModule(), path, "version: STSv1\r\nmode: testing\r\n", 0o644)
+    with open(path, "rb") as stream:
+        assert stream.read() == b"version: STSv1\r\nmode: testing\r\n"
+    assert _files.read_text(path) == "version: STSv1\r\nmode: testing\r\n"
+
+
 @pytest.mark.parametrize("data", ["text\n", b"\x00bytes\n"])
 def test_write_replaces_the_file_with_the_mode_given_and_leaves_no_temporary_file(tmp_path, data):
     path = tmp_path / "f"
