@@ -15,8 +15,11 @@ the certificate:
 Run by extensions/molecule/site/verify.yml.
 """
 
+import base64
 import hashlib
+import json
 import re
+import textwrap
 import time
 import xml.etree.ElementTree as ET
 
@@ -25,17 +28,23 @@ import pytest
 
 from lablib import flush_queue, journal_mark, journal_wait, poll
 from lablib.peer import ROOTS_PEM
+from lablib.playbook import run_playbook
 
 HOSTS = ["site-debian13", "site-debian12"]
 LAB_DNS_SERVER = "10.47.25.53"
 
 
+# curl in the peer; the body comes back in base64, byte for byte (a policy's CRLF lines included).
+CURL = ('ca=$1; shift; body=$(mktemp); code=$(curl -sS --max-time 20 --cacert "$ca" -o "$body" -w "%{http_code}" "$@")'
+        ' || { rc=$?; rm -f "$body"; exit $rc; }; echo "$code"; base64 -w0 "$body"; rm -f "$body"')
+
+
 def https(peer, url, *options):
     """(HTTP status, body) of a request from the peer, verified against the lab's ACME root only."""
-    result = peer.curl("--cacert", ROOTS_PEM, "-o", "-", "-w", "\n%{http_code}", *options, url)
+    result = peer.sh(CURL, ROOTS_PEM, *(options + (url,)), timeout=30)
     assert result.returncode == 0, "curl %s: exit %s: %s" % (url, result.returncode, result.stderr.strip())
-    body, status = result.stdout.rsplit("\n", 1)
-    return int(status), body
+    status, encoded = result.stdout.split("\n", 1)
+    return int(status), base64.b64decode(encoded).decode("utf-8")
 
 
 def local(tag):
@@ -160,3 +169,73 @@ def test_mail_to_a_domain_enforcing_mta_sts_goes_verified_or_waits_then_arrives_
     report("%s -> %s (MTA-STS enforce, policy %r): %s; untrusted certificate -> %s; fixed, flushed -> delivered once"
            % (sender_name, domain, policy, verified[0]["MESSAGE"][:80],
               re.sub(r".*status=", "status=", deferred[0]["MESSAGE"])[:110]))
+
+
+# --- The doctor, on a good and a broken setup ------------------------------------------------------
+
+DOCTOR = textwrap.dedent("""\
+    - name: The DNS doctor on MTA-STS
+      hosts: localhost
+      gather_facts: false
+      tasks:
+        - name: Ask
+          postmaster.mail.dns_doctor_info:
+            hostname: "{{ doctor_hostname }}"
+            domains: "{{ doctor_domains }}"
+            records: "{{ doctor_records }}"
+            mta_sts_policy: "{{ doctor_policy }}"
+            ca_bundle: "{{ doctor_ca_bundle }}"
+            resolvers: [10.47.25.54]
+          register: doctor
+        - name: Say
+          ansible.builtin.debug:
+            msg: "{{ doctor.checks | selectattr('check', 'in', ['mta-sts', 'autoconfig']) | list | to_json }}"
+    """)
+# The lab resolver keeps answers 2 s (cache-max-ttl): past that, a changed record is what it says.
+LAB_RESOLVER_CACHE = 3
+
+
+def doctor(molecule_env, tmp_path, server, expected, ca_bundle):
+    """The doctor's mta-sts and autoconfig checks of the host's first domain, {check: result};
+    expected: (the policy text, the TXT value) site.yml wrote."""
+    domain, host = server.vars["site_domain"], server.vars["mail_hostname"]
+    policy, value = expected
+    records = [{"name": "_mta-sts.%s." % domain, "type": "TXT", "value": value},
+               {"name": "autoconfig.%s." % domain, "type": "A", "value": server.address}]
+    playbook = tmp_path / "doctor.yml"
+    playbook.write_text(DOCTOR, encoding="utf-8")
+    run = run_playbook(playbook, molecule_env, extra_vars={
+        "doctor_hostname": host, "doctor_domains": [domain], "doctor_records": records, "doctor_policy": policy,
+        "doctor_ca_bundle": ca_bundle})
+    assert run.rc == 0, run.failure_messages()
+    said = [result.msg for result in run.results if result.task == "Say" and result.status == "ok"]
+    assert len(said) == 1, run.output[-2000:]
+    return {check["check"]: check for check in json.loads(said[0])}
+
+
+def test_the_doctor_fetches_the_policy_and_fails_when_senders_could_not(hosts, peer, lab_dns, molecule_env, tmp_path,
+                                                                       pebble_roots, report):
+    server = hosts["site-debian13"]
+    domain = server.vars["site_domain"]
+    expected = (https(peer, "https://mta-sts.%s/.well-known/mta-sts.txt" % domain)[1], txt("_mta-sts." + domain)[0])
+    good = doctor(molecule_env, tmp_path, server, expected, pebble_roots)
+    assert (good["mta-sts"]["status"], good["autoconfig"]["status"]) == ("ok", "ok"), good
+
+    # mta-sts.<domain> points at a host that does not serve the policy (the peer): senders cannot fetch it.
+    lab_dns.set("mta-sts." + domain, "A", "10.47.25.25")
+    lab_dns.delete("mta-sts." + domain, "AAAA")
+    time.sleep(LAB_RESOLVER_CACHE)
+    unreachable = doctor(molecule_env, tmp_path, server, expected, pebble_roots)["mta-sts"]
+    lab_dns.restore()
+    assert unreachable["status"] == "fail", unreachable
+
+    # A TXT id that is not the policy's: senders keep a stale cached policy.
+    lab_dns.set("_mta-sts." + domain, "TXT", '"v=STSv1; id=0000stale"')
+    time.sleep(LAB_RESOLVER_CACHE)
+    stale = doctor(molecule_env, tmp_path, server, expected, pebble_roots)["mta-sts"]
+    lab_dns.restore()
+    assert stale["status"] in ("warn", "fail") and "id" in stale["remedy"], stale
+    report("site-debian13 doctor: MTA-STS %s (%s); autoconfig %s; mta-sts.%s elsewhere -> %s: %s; stale id -> %s: %s"
+           % (good["mta-sts"]["status"], good["mta-sts"]["found"][:70], good["autoconfig"]["status"], domain,
+              unreachable["status"], (unreachable["found"] + " / " + unreachable["remedy"])[:140], stale["status"],
+              stale["remedy"][:100]))
