@@ -20,9 +20,7 @@ site13.test and site12.test (tests/lab/dns/knot.conf):
 Run by extensions/molecule/site/verify.yml.
 """
 
-import json
 import re
-import textwrap
 import time
 
 import dns.message
@@ -32,6 +30,7 @@ import dns.resolver
 import pytest
 
 from lablib import flush_queue, imap_fetch, journal_mark, journal_wait, poll, send
+from lablib.doctor import doctor_checks
 from lablib.playbook import run_playbook
 from lablib.tlsprobe import served_certificate
 
@@ -39,25 +38,9 @@ HOST13 = "site-debian13"
 HOSTS = ["site-debian13", "site-debian12"]
 PASSWORD = "alice-Secret-1"
 LAB_DNS_SERVER = "10.47.25.53"
-# The doctor alone, as the server role runs it, for one host's expected TLSA, asking the lab's
-# validating resolver (which trusts the hosts' zones) as the scenario's mail_dns_resolvers does.
+# The doctor asks the lab's validating resolver (which trusts the hosts' zones), as the scenario's
+# mail_dns_resolvers does.
 DOCTOR_RESOLVER = "10.47.25.54"
-DOCTOR = textwrap.dedent("""\
-    - name: The DNS doctor on the TLSA record
-      hosts: localhost
-      gather_facts: false
-      tasks:
-        - name: Ask
-          postmaster.mail.dns_doctor_info:
-            hostname: "{{ doctor_hostname }}"
-            domains: "{{ doctor_domains }}"
-            records: "{{ doctor_records }}"
-            resolvers: ["%s"]
-          register: doctor
-        - name: Say
-          ansible.builtin.debug:
-            msg: "{{ doctor.checks | selectattr('check', 'eq', 'tlsa') | list | to_json }}"
-    """ % DOCTOR_RESOLVER)
 
 
 def served_key(server, port):
@@ -94,16 +77,9 @@ def srv(name):
 
 
 def doctor_tlsa(molecule_env, tmp_path, server, expected):
-    playbook = tmp_path / "doctor.yml"
-    playbook.write_text(DOCTOR, encoding="utf-8")
     records = [{"name": "_25._tcp.%s." % server.vars["mail_hostname"], "type": "TLSA", "value": expected}]
-    run = run_playbook(playbook, molecule_env, extra_vars={
-        "doctor_hostname": server.vars["mail_hostname"], "doctor_domains": [server.vars["site_domain"]],
-        "doctor_records": records})
-    assert run.rc == 0, run.failure_messages()
-    said = [result.msg for result in run.results if result.task == "Say" and result.status == "ok"]
-    assert len(said) == 1, run.output[-2000:]
-    checks = json.loads(said[0])
+    checks = doctor_checks(molecule_env, tmp_path, ["tlsa"], server.vars["mail_hostname"], [server.vars["site_domain"]],
+                           records, [DOCTOR_RESOLVER])
     assert len(checks) == 1, checks
     return checks[0]
 

@@ -17,9 +17,7 @@ Run by extensions/molecule/site/verify.yml.
 
 import base64
 import hashlib
-import json
 import re
-import textwrap
 import time
 import xml.etree.ElementTree as ET
 
@@ -28,7 +26,7 @@ import pytest
 
 from lablib import flush_queue, journal_mark, journal_wait, poll
 from lablib.peer import ROOTS_PEM
-from lablib.playbook import run_playbook
+from lablib.doctor import doctor_checks
 
 HOSTS = ["site-debian13", "site-debian12"]
 LAB_DNS_SERVER = "10.47.25.53"
@@ -173,25 +171,9 @@ def test_mail_to_a_domain_enforcing_mta_sts_goes_verified_or_waits_then_arrives_
 
 # --- The doctor, on a good and a broken setup ------------------------------------------------------
 
-DOCTOR = textwrap.dedent("""\
-    - name: The DNS doctor on MTA-STS
-      hosts: localhost
-      gather_facts: false
-      tasks:
-        - name: Ask
-          postmaster.mail.dns_doctor_info:
-            hostname: "{{ doctor_hostname }}"
-            domains: "{{ doctor_domains }}"
-            records: "{{ doctor_records }}"
-            mta_sts_policy: "{{ doctor_policy }}"
-            ca_bundle: "{{ doctor_ca_bundle }}"
-            resolvers: [10.47.25.54]
-          register: doctor
-        - name: Say
-          ansible.builtin.debug:
-            msg: "{{ doctor.checks | selectattr('check', 'in', ['mta-sts', 'autoconfig']) | list | to_json }}"
-    """)
-# The lab resolver keeps answers 2 s (cache-max-ttl): past that, a changed record is what it says.
+# The doctor asks the lab's validating resolver, which keeps answers 2 s (cache-max-ttl): past
+# that, a changed record is what it says.
+DOCTOR_RESOLVER = "10.47.25.54"
 LAB_RESOLVER_CACHE = 3
 
 
@@ -202,15 +184,9 @@ def doctor(molecule_env, tmp_path, server, expected, ca_bundle):
     policy, value = expected
     records = [{"name": "_mta-sts.%s." % domain, "type": "TXT", "value": value},
                {"name": "autoconfig.%s." % domain, "type": "A", "value": server.address}]
-    playbook = tmp_path / "doctor.yml"
-    playbook.write_text(DOCTOR, encoding="utf-8")
-    run = run_playbook(playbook, molecule_env, extra_vars={
-        "doctor_hostname": host, "doctor_domains": [domain], "doctor_records": records, "doctor_policy": policy,
-        "doctor_ca_bundle": ca_bundle})
-    assert run.rc == 0, run.failure_messages()
-    said = [result.msg for result in run.results if result.task == "Say" and result.status == "ok"]
-    assert len(said) == 1, run.output[-2000:]
-    return {check["check"]: check for check in json.loads(said[0])}
+    checks = doctor_checks(molecule_env, tmp_path, ["mta-sts", "autoconfig"], host, [domain], records,
+                           [DOCTOR_RESOLVER], policy=policy, ca_bundle=ca_bundle)
+    return {check["check"]: check for check in checks}
 
 
 def test_the_doctor_fetches_the_policy_and_fails_when_senders_could_not(hosts, peer, lab_dns, molecule_env, tmp_path,

@@ -45,3 +45,22 @@ class FakeDns:
         signed = any(name == zone or name.endswith("." + zone) for zone in self.signed)
         validated = signed and any(name == zone or name.endswith("." + zone) for zone in self.validated)
         return _dns.answer(_dns.OK, value, chain, signed=signed, authenticated=validated)
+
+
+def zone_of(made, apex="example.org", txt_strings=False):
+    """A FakeDns zone holding the records _records.generate() made, as a DNS server would serve them
+    once published. txt_strings: each TXT record as its character-strings (from the rdata)."""
+    zone = {(apex, "SOA"): ["ns.%s" % apex]}
+    for row in made["records"]:
+        name = row["name"].rstrip(".")
+        if row["type"] == "TXT":
+            zone.setdefault((name, "TXT"), []).append(
+                row["rdata"].strip('"').split('" "') if txt_strings else row["value"])
+        elif row["type"] == "MX":
+            preference, exchange = row["value"].split()
+            zone.setdefault((name, "MX"), []).append((int(preference), exchange.rstrip(".")))
+        elif row["type"] in ("SRV", "TLSA"):
+            zone.setdefault((name, row["type"]), []).append(row["value"])
+        else:
+            zone.setdefault((name, row["type"]), []).append(row["value"].rstrip("."))
+    return zone

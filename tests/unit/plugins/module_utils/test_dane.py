@@ -14,7 +14,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.postmaster.mail.plugins.filter.mail_dns_records import mail_dns_records
 from ansible_collections.postmaster.mail.plugins.module_utils import _dane, _doctor, _records
 
-from .fake_dns import FakeDns
+from .fake_dns import FakeDns, zone_of
 
 HOST = "mail.example.org"
 DOMAIN = "example.org"
@@ -104,23 +104,6 @@ def test_the_filter_makes_the_tlsa_from_the_certificate_and_names_a_bad_one():
 
 TLSA = "3 1 1 " + "ab" * 32
 NEXT = "3 1 1 " + "cd" * 32
-
-
-def zone_of(made):
-    """The fake DNS holding what was generated, as the doctor asks for it."""
-    zone = {(DOMAIN, "SOA"): ["ns.example.org"]}
-    for row in made["records"]:
-        name = row["name"].rstrip(".")
-        if row["type"] == "TXT":
-            zone.setdefault((name, "TXT"), []).append(row["value"])
-        elif row["type"] == "MX":
-            preference, exchange = row["value"].split()
-            zone.setdefault((name, "MX"), []).append((int(preference), exchange.rstrip(".")))
-        elif row["type"] in ("SRV", "TLSA"):
-            zone.setdefault((name, row["type"]), []).append(row["value"])
-        else:
-            zone.setdefault((name, row["type"]), []).append(row["value"].rstrip("."))
-    return zone
 
 
 def judged(made, zone, signed=(DOMAIN,), validated=(DOMAIN,)):

@@ -4,7 +4,7 @@ import pytest
 
 from ansible_collections.postmaster.mail.plugins.module_utils import _dns, _doctor, _records
 
-from .fake_dns import FakeDns
+from .fake_dns import FakeDns, zone_of
 
 HOST = "mail.example.org"
 IP = "192.0.2.25"
@@ -14,18 +14,7 @@ DKIM = {"mail._domainkey.example.org": ["v=DKIM1; k=rsa; p=" + DKIM_P[:200], DKI
 
 
 def good_zone(dmarc_policy="quarantine"):
-    records = _records.generate(HOST, ["example.org"], [IP], [IP6], DKIM, dmarc_policy=dmarc_policy)
-    zone = {("example.org", "SOA"): ["ns.example.org"]}
-    for row in records["records"]:
-        name = row["name"].rstrip(".")
-        if row["type"] == "TXT":
-            zone.setdefault((name, "TXT"), []).append(_strings(row["rdata"]))
-        elif row["type"] == "MX":
-            preference, exchange = row["value"].split()
-            zone.setdefault((name, "MX"), []).append((int(preference), exchange.rstrip(".")))
-        else:
-            zone.setdefault((name, row["type"]), []).append(row["value"].rstrip("."))
-    return zone
+    return zone_of(_records.generate(HOST, ["example.org"], [IP], [IP6], DKIM, dmarc_policy=dmarc_policy), txt_strings=True)
 
 
 def _strings(rdata):

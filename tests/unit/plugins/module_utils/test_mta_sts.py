@@ -22,7 +22,7 @@ from cryptography.x509.oid import NameOID
 from ansible_collections.postmaster.mail.plugins.module_utils import _doctor, _mta_sts, _records
 from ansible_collections.postmaster.mail.plugins.modules import dns_doctor_info
 
-from .fake_dns import FakeDns
+from .fake_dns import FakeDns, zone_of
 
 HOST = "mail.example.org"
 IP = "192.0.2.25"
@@ -175,20 +175,6 @@ class FakeWeb:
 def generated(mta_sts=None, autoconfig=True):
     return _records.generate(HOST, ["example.org"], [IP], [IP6], dmarc_policy="quarantine",
                              mta_sts=STS if mta_sts is None else mta_sts, autoconfig=autoconfig)
-
-
-def zone_of(records):
-    zone = {("example.org", "SOA"): ["ns.example.org"]}
-    for row in records["records"]:
-        name = row["name"].rstrip(".")
-        if row["type"] == "TXT":
-            zone.setdefault((name, "TXT"), []).append(row["value"])
-        elif row["type"] == "MX":
-            preference, exchange = row["value"].split()
-            zone.setdefault((name, "MX"), []).append((int(preference), exchange.rstrip(".")))
-        else:
-            zone.setdefault((name, row["type"]), []).append(row["value"].rstrip("."))
-    return zone
 
 
 def good_web(policy=POLICY, hostname=HOST):
