@@ -189,8 +189,8 @@ def doctor(molecule_env, tmp_path, server, expected, ca_bundle):
     return {check["check"]: check for check in checks}
 
 
-def test_the_doctor_fetches_the_policy_and_fails_when_senders_could_not(hosts, peer, lab_dns, molecule_env, tmp_path,
-                                                                       pebble_roots, report):
+def test_the_doctor_fetches_the_policy_and_fails_when_senders_could_not(
+        hosts, peer, lab_dns, molecule_env, tmp_path, pebble_roots, report):
     server = hosts["site-debian13"]
     domain = server.vars["site_domain"]
     expected = (https(peer, "https://mta-sts.%s/.well-known/mta-sts.txt" % domain)[1], txt("_mta-sts." + domain)[0])
