@@ -215,3 +215,25 @@ def test_the_doctor_fetches_the_policy_and_fails_when_senders_could_not(
            % (good["mta-sts"]["status"], good["mta-sts"]["found"][:70], good["autoconfig"]["status"], domain,
               unreachable["status"], (unreachable["found"] + " / " + unreachable["remedy"])[:140], stale["status"],
               stale["remedy"][:100]))
+
+
+def test_with_the_policy_resolver_down_mail_waits_rather_than_leave_unverified(hosts, run_id, report):
+    sender, receiver = hosts["site-debian13"], hosts["site-debian12"]
+    domain = receiver.vars["site_domain"]
+    try:
+        sender.check("systemctl stop postfix-mta-sts-resolver.service")
+        cursor = journal_mark(sender)
+        send(sender, receiver, run_id + "-sts-down")
+        deferred = journal_wait(sender, cursor, r"to=<alice@%s>.*status=deferred" % re.escape(domain),
+                                identifier="postfix/smtp", timeout=60)
+        assert delivered(receiver, run_id + "-sts-down") == []
+    finally:
+        sender.check("systemctl start postfix-mta-sts-resolver.service")
+    poll(lambda: sender.run("postmap -q %s socketmap:inet:127.0.0.1:8461:postfix", domain).returncode == 0,
+         timeout=30, what="the resolver answering again")
+    flush_queue(sender, timeout=60)
+    files = poll(lambda: delivered(receiver, run_id + "-sts-down"), timeout=60, what="the deferred message in alice's Maildir")
+    time.sleep(2)  # a second copy would come within the same flush
+    assert len(delivered(receiver, run_id + "-sts-down")) == len(files) == 1
+    report("site-debian13 -> %s with postfix-mta-sts-resolver stopped: %s; started, flushed -> delivered once"
+           % (domain, re.sub(r".*status=", "status=", deferred[0]["MESSAGE"])[:120]))
