@@ -229,7 +229,7 @@ def test_with_the_policy_resolver_down_mail_waits_rather_than_leave_unverified(h
         assert delivered(receiver, run_id + "-sts-down") == []
     finally:
         sender.check("systemctl start postfix-mta-sts-resolver.service")
-    poll(lambda: sender.run("postmap -q %s socketmap:inet:127.0.0.1:8461:postfix", domain).returncode == 0,
+    poll(lambda: sender.run("postmap -q %s socketmap:inet:127.0.0.1:8461:postfix", domain).rc == 0,
          timeout=30, what="the resolver answering again")
     flush_queue(sender, timeout=60)
     files = poll(lambda: delivered(receiver, run_id + "-sts-down"), timeout=60, what="the deferred message in alice's Maildir")
