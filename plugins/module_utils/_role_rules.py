@@ -183,6 +183,10 @@ def certbot_errors(values, file_exists=os.path.isfile):
     if not _is_list(domains) or not domains or invalid:
         errors.append("certbot_domains: must be a non-empty list of host names such as mail.example.org (no wildcards: "
                       "HTTP-01 cannot prove them); invalid: %s" % to_json(invalid))
+    size = values.get("certbot_names_per_certificate", 100)
+    if isinstance(size, bool) or not (DIGITS_RE.match(str(size)) and 1 <= _int(size) <= 100):
+        errors.append("certbot_names_per_certificate: must be a whole number from 1 to 100 (Let's Encrypt's limit), got %s"
+                      % to_json(size))
     email = values.get("certbot_email")
     if mode == "acme" and not (isinstance(email, str) and _names.is_email_address(email)):
         errors.append("certbot_email: must be an e-mail address such as postmaster@example.org, got %s" % to_json(email))
