@@ -96,11 +96,6 @@ def web_names(domains, mta_sts=True, autoconfig=True):
     return ["%s.%s" % (label, domain.lower().rstrip(".")) for domain in domains for label in labels]
 
 
-def chunks(names, size=100):
-    """Names split into certificates of at most `size` names (Let's Encrypt's limit), order kept."""
-    return [names[i:i + size] for i in range(0, len(names), size)]
-
-
 _SERVER = {
     "imaps": ("incomingServer", "imap", 993, "SSL"),
     "imap": ("incomingServer", "imap", 143, "STARTTLS"),

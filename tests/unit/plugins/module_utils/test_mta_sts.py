@@ -106,17 +106,12 @@ def test_mx_matches(pattern, host, matches):
     assert _mta_sts.mx_matches(pattern, host) is matches
 
 
-def test_web_names_and_chunks():
+def test_web_names():
     assert _mta_sts.web_names(["example.org", "Example.NET."]) == [
         "mta-sts.example.org", "autoconfig.example.org", "autodiscover.example.org",
         "mta-sts.example.net", "autoconfig.example.net", "autodiscover.example.net"]
     assert _mta_sts.web_names(["example.org"], autoconfig=False) == ["mta-sts.example.org"]
     assert _mta_sts.web_names(["example.org"], mta_sts=False, autoconfig=False) == []
-    names = ["n%d.example.org" % i for i in range(250)]
-    parts = _mta_sts.chunks(names)
-    assert [len(part) for part in parts] == [100, 100, 50] and sum(parts, []) == names
-    assert _mta_sts.chunks(["a", "b", "c"], 2) == [["a", "b"], ["c"]]
-    assert _mta_sts.chunks([]) == []
 
 
 def test_autoconfig_xml_parses_and_names_the_host_and_ports():
