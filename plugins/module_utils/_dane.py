@@ -71,3 +71,22 @@ def matches(published, expected):
     """Which of the expected records (text) are among the published ones (text), in order."""
     have = {normalise(text) for text in published} - {None}
     return [text for text in expected if normalise(text) in have]
+
+
+def presence(answer, name, values):
+    """Which TLSA values (text) a lookup answer of ``name`` carries: ``{"present": [...], "missing":
+    [...], "published": [...], "msg": ...}``, ``msg`` saying why the missing ones are missing (empty
+    when none is). The certbot role serves a prepared key only once its value is present."""
+    published = list(answer.get("records") or []) if answer.get("status") == "ok" else []
+    present = matches(published, values)
+    missing = [value for value in values if value not in present]
+    if not missing:
+        msg = ""
+    elif answer.get("status") not in ("ok", "nxdomain", "noanswer"):
+        msg = "DNS did not answer for %s TLSA (%s), so it is not known to carry %s" % (
+            name, answer.get("msg") or answer.get("status"), "; ".join(missing))
+    elif not published:
+        msg = "%s has no TLSA record (%s), not %s" % (name, answer.get("msg") or answer.get("status"), "; ".join(missing))
+    else:
+        msg = "%s TLSA is %s, without %s" % (name, " | ".join(published), "; ".join(missing))
+    return {"present": present, "missing": missing, "published": published, "msg": msg}

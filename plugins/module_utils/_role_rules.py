@@ -202,6 +202,16 @@ def certbot_errors(values, file_exists=os.path.isfile):
     if mode == "files" and not (_absolute(cert_src) and _absolute(key_src)):
         errors.append("certbot_cert_src / certbot_key_src: files mode needs both, as absolute paths on the host of the "
                       "certificate chain and its private key; got %s and %s" % (to_json(cert_src), to_json(key_src)))
+    if values.get("certbot_next_key") is True and values.get("certbot_reuse_key", True) is not True:
+        errors.append("certbot_next_key: a prepared next key needs certbot_reuse_key true (renewals keep the key whose "
+                      "TLSA record is published)")
+    invalid = [name for name in values.get("certbot_next_key_tlsa_names", [])
+               if not (isinstance(name, str) and re.match(r"^_[0-9]{1,5}\._(tcp|udp)\.", name)
+                       and _names.is_domain_name(name.split(".", 2)[2]))] \
+        if _is_list(values.get("certbot_next_key_tlsa_names", [])) else [values.get("certbot_next_key_tlsa_names")]
+    if invalid:
+        errors.append("certbot_next_key_tlsa_names: must be a list of TLSA names such as _25._tcp.mail.example.org; "
+                      "invalid: %s" % to_json(invalid))
     webroot = values.get("certbot_webroot", "")
     if webroot and not _absolute(webroot):
         errors.append("certbot_webroot: must be empty (standalone) or an absolute path, got %s" % to_json(webroot))

@@ -6,6 +6,7 @@ whether the certificate and key of files mode will do. Private to this collectio
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import os
 import re
@@ -24,6 +25,24 @@ def stable_links(tls_dir, target):
         (os.path.join(tls_dir, CERT_NAME), CURRENT + "/" + CERT_NAME),
         (os.path.join(tls_dir, KEY_NAME), CURRENT + "/" + KEY_NAME),
     ]
+
+
+def choose_target(current, target, preferred=None, alternate=None, readable=()):
+    """Where "current" points, and which lineage holds the next key: ``(target, next)``.
+
+    ``preferred`` and ``alternate`` are directories ({dir, certificate}) of two certificates that
+    take turns (the ACME lineage and, with a prepared next key, the other lineage); ``readable`` the
+    certificate paths that read; ``current`` where the link points now (None: no link). The one
+    "current" already points at stays while its certificate reads; else the preferred, then the
+    alternate, whichever reads; else ``target``. ``next`` is the other of the two when its
+    certificate reads and the chosen one is one of them, else None."""
+    pair = [spec for spec in (preferred, alternate) if spec]
+    usable = [spec for spec in pair if spec["certificate"] in readable]
+    chosen = next((spec for spec in usable if spec["dir"] == current), usable[0] if usable else None)
+    if chosen is None:
+        return target, None
+    other = next((spec["dir"] for spec in usable if spec is not chosen), None)
+    return chosen["dir"], other
 
 
 def files_mode_links(files_dir, cert_src, key_src):
@@ -106,7 +125,8 @@ def _utc(cert, name):
 def certificate_info(pem, now, renew_seconds):
     """What the role decides from, for the first certificate of ``pem`` (bytes), in the shape of
     community.crypto.x509_certificate_info's answer: ``subject_alt_name`` (["DNS:name", ...]),
-    ``public_key_type``, ``not_after`` (ASN.1 time), and ``valid_at.renew``: whether it is still
+    ``public_key_type``, ``not_after`` (ASN.1 time), ``spki_sha256`` (the SHA-256 of the public
+    key, the data of a TLSA "3 1 1" record; not in x509_certificate_info's answer), and ``valid_at.renew``: whether it is still
     valid ``renew_seconds`` after ``now`` (an aware datetime). None when ``pem`` holds no
     certificate that parses."""
     try:
@@ -120,7 +140,9 @@ def certificate_info(pem, now, renew_seconds):
         names = []
     not_before, not_after = _utc(cert, "not_valid_before"), _utc(cert, "not_valid_after")
     then = now + datetime.timedelta(seconds=renew_seconds)
+    spki = cert.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return {"subject_alt_name": names, "public_key_type": _key_type(cert.public_key()),
+            "spki_sha256": hashlib.sha256(spki).hexdigest(),
             "not_after": not_after.strftime("%Y%m%d%H%M%SZ"),
             "valid_at": {"renew": not_before <= then <= not_after}}
 
@@ -153,11 +175,28 @@ def selfsigned_due(info, key_present, names, key_type):
     return ""
 
 
-def selfsigned_pair(common_name, names, key_type, days, now):
-    """A new key (RSA 2048 or ECDSA P-256) and a certificate it signs itself (SHA-256) for
-    ``common_name`` and the DNS names ``names``, valid from a minute before ``now`` (an aware
-    datetime) for ``days`` days: ``(key_pem, cert_pem)``, PEM text."""
-    if key_type == "rsa":
+def reusable_key(key_pem, key_type):
+    """The private key of ``key_pem`` (bytes) when it is of ``key_type`` (rsa, ecdsa P-256), else
+    None: a pair made again for other names or a later expiry keeps its key, so a TLSA "3 1 1"
+    record of it stays true."""
+    try:
+        key = serialization.load_pem_private_key(key_pem, password=None)
+    except (ValueError, TypeError):
+        return None
+    if key_type == "rsa" and isinstance(key, rsa.RSAPrivateKey):
+        return key
+    if key_type == "ecdsa" and isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == "secp256r1":
+        return key
+    return None
+
+
+def selfsigned_pair(common_name, names, key_type, days, now, key=None):
+    """A certificate signed by ``key`` (a new one when None: RSA 2048 or ECDSA P-256) itself
+    (SHA-256) for ``common_name`` and the DNS names ``names``, valid from a minute before ``now``
+    (an aware datetime) for ``days`` days: ``(key_pem, cert_pem)``, PEM text."""
+    if key is not None:
+        pass
+    elif key_type == "rsa":
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     else:
         key = ec.generate_private_key(ec.SECP256R1())
@@ -180,6 +219,28 @@ def renewal_server(text):
     """The ACME directory of a certbot renewal configuration (its ``server =`` line), or ''."""
     found = re.search(r"(?m)^server\s*=\s*(\S+)", text or "")
     return found.group(1) if found else ""
+
+
+def next_key_reasons(info, key_type, autorenew):
+    """Why the lineage holding the next key must get a new key, as sentences (empty: it will do).
+    ``info`` is certificate_info's answer for its certificate ({} or None: none), ``autorenew``
+    whether certbot renews it: only the lineage in use does, so one that does was in use until a
+    rollover and its key is the one just retired."""
+    if not info:
+        return ["there is no next key yet"]
+    have = {name: kind for kind, name in KEY_TYPES.items()}.get(info.get("public_key_type"), info.get("public_key_type"))
+    if have != key_type:
+        return ["the next key is %s, and certbot_key_type is %s" % (have, key_type)]
+    if autorenew:
+        return ["its key was the one in use until the last rollover"]
+    return []
+
+
+def renewal_autorenew(text):
+    """Whether ``certbot renew`` (the timer) renews the lineage: true unless ``autorenew = False``
+    (certbot's --no-autorenew, which the lineage holding the next key is requested with)."""
+    found = re.search(r"(?m)^autorenew\s*=\s*(\S+)", text or "")
+    return not (found and found.group(1).lower() in ("false", "no", "off", "0"))
 
 
 def renewal_authenticator(text):

@@ -76,6 +76,31 @@ options:
         description: Its certificate, also read as one of O(certificates).
         type: path
         required: true
+  alternate_target:
+    description:
+      - A second directory that takes turns with O(preferred_target) (the lineage holding a prepared next key).
+        C(<tls_dir>/current) keeps pointing at whichever of the two it points at while that one's certificate
+        reads; else at O(preferred_target), then this one, whichever reads.
+      - O(alternate_target.next_link) points at the other of the two while its certificate reads, and is removed otherwise.
+    type: dict
+    suboptions:
+      dir:
+        description: The directory.
+        type: path
+        required: true
+      certificate:
+        description: Its certificate, also read as one of O(certificates).
+        type: path
+        required: true
+      next_link:
+        description: The link to the directory of the one not in use (the next key's certificate).
+        type: path
+        required: true
+  renewal_confs:
+    description: certbot renewal configurations to read into RV(renewals).
+    type: list
+    elements: path
+    default: []
   certificates:
     description: Certificates (PEM files, the first certificate of each) to read and return in RV(certificates); a missing or unreadable one is left out.
     type: list
@@ -207,6 +232,16 @@ selfsigned:
   returned: when O(selfsigned) is given
   type: dict
   sample: {made: true, due: there is no readable certificate}
+next_target:
+  description: Where O(alternate_target.next_link) points (the directory not in use), or null when it is absent.
+  returned: always
+  type: str
+renewals:
+  description:
+    - For each of O(renewal_confs), by path, whether it is there (C(present)), its C(server) and C(authenticator)
+      (empty when not set) and whether certbot renews it (C(autorenew), false only with C(autorenew = False)).
+  returned: when O(renewal_confs) is given
+  type: dict
 renewal_server:
   description: The C(server) of O(renewal_conf); empty when it has none or is not there.
   returned: when O(renewal_conf) is given
@@ -321,6 +356,15 @@ class TlsLayout:
             os.rmdir(scratch)
         return True
 
+    def unlink(self, path):
+        """Remove the link ``path`` if there is one; returns whether it changed."""
+        if not os.path.islink(path):
+            return False
+        self.note(path, _tls_layout.link_state(path) + "\n", "absent\n")
+        if not self.check_mode:
+            os.unlink(path)
+        return True
+
     def text(self, wanted, mode):
         """Write (or, without content, remove) the file ``wanted`` ({path, content}); returns
         whether it changed."""
@@ -402,18 +446,29 @@ class TlsLayout:
             self.attributes(key_path, "0600", False)
             self.attributes(cert_path, "0644", False)
             return {"made": False, "due": ""}
-        self.files.extend([key_path, cert_path])
-        summary = "self-signed certificate for %s (%s key, %d days), made because %s\n" % (
-            ", ".join(spec["names"]), spec["key_type"], spec["days"], due)
-        self.diff.append({"before": "", "after": summary, "before_header": cert_path, "after_header": "%s and %s" % (cert_path, key_path)})
+        # The key stays when it is of the type asked for: a TLSA "3 1 1" record of it stays true.
+        kept = None
+        if _tls_layout.HAS_CRYPTOGRAPHY:
+            try:
+                with open(key_path, "rb") as stream:
+                    kept = _tls_layout.reusable_key(stream.read(), spec["key_type"])
+            except OSError:
+                pass
+        self.files.extend([cert_path] if kept else [key_path, cert_path])
+        summary = "self-signed certificate for %s (%s, %d days), made because %s\n" % (
+            ", ".join(spec["names"]), "the same key" if kept else "a new %s key" % spec["key_type"], spec["days"], due)
+        self.diff.append({"before": "", "after": summary, "before_header": cert_path,
+                          "after_header": cert_path if kept else "%s and %s" % (cert_path, key_path)})
         if self.check_mode:
             return {"made": True, "due": due}
         self.need_cryptography()
         now = datetime.datetime.now(datetime.timezone.utc)
-        key_pem, cert_pem = _tls_layout.selfsigned_pair(spec["common_name"], spec["names"], spec["key_type"], spec["days"], now)
-        # The key first: a certificate never names a key that is not there yet.
-        _files.write_atomically(self.module, key_path, key_pem, 0o600, prefix=PREFIX)
-        self.attributes(key_path, "0600", True)
+        key_pem, cert_pem = _tls_layout.selfsigned_pair(spec["common_name"], spec["names"], spec["key_type"], spec["days"], now,
+                                                        key=kept)
+        if kept is None:
+            # The key first: a certificate never names a key that is not there yet.
+            _files.write_atomically(self.module, key_path, key_pem, 0o600, prefix=PREFIX)
+            self.attributes(key_path, "0600", True)
         _files.write_atomically(self.module, cert_path, cert_pem, 0o644, prefix=PREFIX)
         self.attributes(cert_path, "0644", True)
         certificates[cert_path] = _tls_layout.certificate_info(cert_pem.encode("ascii"), now, self.params["renew_before_days"] * 86400)
@@ -422,8 +477,11 @@ class TlsLayout:
     def run(self):
         params = self.params
         certificates = self.read_certificates()
-        preferred = params["preferred_target"]
-        target = preferred["dir"] if preferred and preferred["certificate"] in certificates else params["target"]
+        current = os.path.join(params["tls_dir"], _tls_layout.CURRENT)
+        alternate = params["alternate_target"]
+        target, next_dir = _tls_layout.choose_target(
+            os.readlink(current) if os.path.islink(current) else None, params["target"], params["preferred_target"],
+            {"dir": alternate["dir"], "certificate": alternate["certificate"]} if alternate else None, certificates)
         files_mode = params["files_mode"]
         if files_mode:
             self.check_sources(files_mode)
@@ -441,6 +499,13 @@ class TlsLayout:
         for path, link_target in _tls_layout.stable_links(params["tls_dir"], target):
             consumers = self.link(path, link_target) or consumers
 
+        if alternate:
+            # The lineage holding the next key, for its TLSA record: a link while there is one.
+            if next_dir:
+                self.link(alternate["next_link"], next_dir)
+            else:
+                self.unlink(alternate["next_link"])
+
         self.text(params["reload_script"], "0755")
         if params["deploy_hook"]:
             self.link(params["deploy_hook"], params["reload_script"]["path"])
@@ -450,13 +515,20 @@ class TlsLayout:
 
         result = {"changed": bool(self.files), "files": self.files, "consumers_reload": consumers, "systemd_reload": systemd,
                   "units": _units.unit_states(self.module, self.params["units"]),
-                  "certificates": certificates, "read": self.read_paths, "target": target}
+                  "certificates": certificates, "read": self.read_paths, "target": target, "next_target": next_dir}
         if selfsigned is not None:
             result["selfsigned"] = selfsigned
         if params["renewal_conf"]:
             renewal = _files.read_text(params["renewal_conf"])
             result["renewal_server"] = _tls_layout.renewal_server(renewal)
             result["renewal_authenticator"] = _tls_layout.renewal_authenticator(renewal)
+        if params["renewal_confs"]:
+            result["renewals"] = {}
+            for path in params["renewal_confs"]:
+                renewal = _files.read_text(path)
+                result["renewals"][path] = {"present": renewal is not None, "server": _tls_layout.renewal_server(renewal),
+                                            "authenticator": _tls_layout.renewal_authenticator(renewal),
+                                            "autorenew": _tls_layout.renewal_autorenew(renewal)}
         if self.module._diff and self.diff:
             result["diff"] = self.diff
         return result
@@ -482,7 +554,13 @@ def main():
                 dir=dict(type="path", required=True),
                 certificate=dict(type="path", required=True),
             )),
+            alternate_target=dict(type="dict", options=dict(
+                dir=dict(type="path", required=True),
+                certificate=dict(type="path", required=True),
+                next_link=dict(type="path", required=True),
+            )),
             certificates=dict(type="list", elements="path", default=[]),
+            renewal_confs=dict(type="list", elements="path", default=[]),
             selfsigned=dict(type="dict", options=dict(
                 dir=dict(type="path", required=True),
                 common_name=dict(type="str", required=True),

@@ -2,11 +2,12 @@
 part), after test_rerun.py published the records site.yml wrote into the lab DNS, where Knot signs
 site13.test and site12.test (tests/lab/dns/knot.conf):
 
-  * the TLSA record of _25._tcp.<host> is "3 1 1" over the SHA-256 of the public key the server
-    really serves on 25 (STARTTLS), 465 and 587, and comes signed (RRSIG);
+  * the TLSA records of _25._tcp.<host> are "3 1 1" over the SHA-256 of the public key the server
+    really serves on 25 (STARTTLS), 465 and 587, and of the prepared next key (a second certbot
+    lineage, not renewed while unused), and come signed (RRSIG);
   * the DNS doctor says ok for it, and fail, naming the remedy, once the published TLSA is wrong;
   * a renewal through certbot.service (the timer's unit) gives a new certificate over the same key,
-    so the published TLSA still matches on every port (Debian 13);
+    so the published TLSA still matches on every port, and the next key stays too (Debian 13);
   * a mail client that knows only the address sets itself up from the SRV records: IMAPS and
     submissions at the target and port they name, with the certificate verified; 143 and 110 say
     "not offered" (target ".") unless the inventory turns them on (Debian 13 does);
@@ -16,12 +17,16 @@ site13.test and site12.test (tests/lab/dns/knot.conf):
     and arrives exactly once when the TLSA is fixed and the queue flushed;
   * the peer's own Postfix, sending with DANE through the lab resolver (which trusts the host's
     zone), verifies the Debian 13 host by the TLSA site.yml wrote, and holds its mail while that
-    record is wrong.
+    record is wrong;
+  * a forced key rollover (mail_tls_key_rollover) waits while the next key's TLSA is not
+    published, then serves it on every port, prepares a new next key whose TLSA the fragment and
+    the doctor ask for, and the peer's DANE verifies the host before and after (Debian 13).
 Run by extensions/molecule/site/verify.yml.
 """
 
 import re
 import time
+from pathlib import Path
 
 import dns.message
 import dns.query
@@ -48,6 +53,15 @@ def served_key(server, port):
     (25 and 587 after STARTTLS, 465 at once)."""
     served = served_certificate(server.address, port, None, server.vars["mail_hostname"])
     return served.spki_sha256, served.serial
+
+
+NEXT_CERTIFICATE = "/etc/postmaster-mail/tls/next/fullchain.pem"
+KEY_OF = "openssl x509 -in %s -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum"
+
+
+def next_key(server):
+    """SHA-256 of the prepared next key's public key (the certificate behind the link "next")."""
+    return server.check(KEY_OF % NEXT_CERTIFICATE).split()[0]
 
 
 def published_tlsa(name):
@@ -91,10 +105,15 @@ def test_the_published_tlsa_is_the_key_served_on_25_465_and_587_and_is_signed(ho
     served = {port: served_key(server, port) for port in (25, 465, 587)}
     keys = {digest for digest, _serial in served.values()}
     assert len(keys) == 1, served
-    assert values == [(3, 1, 1, keys.pop())], (values, served)
+    current, prepared = keys.pop(), next_key(server)
+    assert prepared != current
+    assert values == sorted([(3, 1, 1, current), (3, 1, 1, prepared)]), (values, served)
     assert signed, "the TLSA answer of the lab DNS carries no RRSIG: is %s signed?" % server.vars["site_domain"]
-    report("%s DANE: _25._tcp.%s TLSA 3 1 1 %s... (signed) = the key served on 25, 465, 587"
-           % (name, server.vars["mail_hostname"], values[0][3][:16]))
+    # Only the lineage in use renews (certbot.timer); the one holding the next key waits.
+    renewal = server.check("grep -H '^autorenew' /etc/letsencrypt/renewal/*.conf || true")
+    assert renewal.strip() == "/etc/letsencrypt/renewal/%s-alt.conf:autorenew = False" % server.vars["mail_hostname"], renewal
+    report("%s DANE: _25._tcp.%s TLSA 3 1 1 %s... (signed) = the key served on 25, 465, 587; and 3 1 1 %s... = the "
+           "next key (lineage -alt, autorenew off)" % (name, server.vars["mail_hostname"], current[:16], prepared[:16]))
 
 
 def test_the_doctor_says_ok_for_the_tlsa_and_fail_when_it_is_wrong(hosts, lab_dns, molecule_env, tmp_path, report):
@@ -120,6 +139,7 @@ def test_a_renewal_through_certbot_service_keeps_the_tlsa_matching(hosts, molecu
     converge = project_dir / "extensions" / "molecule" / "site" / "converge.yml"
     values, _signed = published_tlsa("_25._tcp.%s" % server.vars["mail_hostname"])
     before = served_key(server, 25)
+    prepared = next_key(server)
     # A test-only setting of the certbot role: certbot.service renews now (--force-renewal).
     forced = run_playbook(converge, molecule_env, limit=HOST13, extra_vars={"certbot_test_force_renewal": True},
                           tags="certificate")
@@ -132,7 +152,7 @@ def test_a_renewal_through_certbot_service_keeps_the_tlsa_matching(hosts, molecu
         again = run_playbook(converge, molecule_env, limit=HOST13, tags="certificate")
         assert again.rc == 0, again.failure_messages()
     assert {digest for digest, _serial in after.values()} == {before[0]}, (before, after)
-    assert values == [(3, 1, 1, before[0])]
+    assert (3, 1, 1, before[0]) in values and next_key(server) == prepared
     report("%s DANE: certbot.service renewed (serial %s -> %s), same key on 25/465/587: the TLSA still matches"
            % (HOST13, before[1], after[25][1]))
 
@@ -276,7 +296,7 @@ def test_a_peer_that_uses_dane_verifies_the_server_or_waits(hosts, peer, lab_dns
     server = hosts[HOST13]
     name = "_25._tcp.%s" % server.vars["mail_hostname"]
     published = lab_dns.get(name, "TLSA")
-    assert len(published) == 1, published
+    assert len(published) == 2, published  # the key in use and the next one
     offset = peer_log_size(peer)
     peer_sends(peer, server, run_id + "-in-good")
     poll(lambda: delivered(server, run_id + "-in-good"), timeout=60, what="the peer's DANE-verified message in alice's Maildir")
@@ -299,3 +319,67 @@ def test_a_peer_that_uses_dane_verifies_the_server_or_waits(hosts, peer, lab_dns
     assert len(delivered(server, run_id + "-in-bad")) == 1
     report("%s DANE in: the peer's Postfix (dane) -> %s; the TLSA made wrong -> %s; fixed, flushed -> delivered once"
            % (HOST13, verified[0], re.sub(r".*status=", "status=", deferred[0])[:80]))
+
+
+# --- A key rollover that never leaves senders without a matching TLSA (Debian 13) ------------------
+
+
+def peer_verifies(peer, server, mark):
+    """The peer's Postfix (DANE) delivers a message to the host; the line saying it verified it."""
+    offset = peer_log_size(peer)
+    peer_sends(peer, server, mark)
+    poll(lambda: delivered(server, mark), timeout=60, what="the peer's message %s in alice's Maildir" % mark)
+    return poll(lambda: re.findall(r"Verified TLS connection established to %s\S*" % re.escape(server.vars["mail_hostname"]),
+                                   peer_log_since(peer, offset)), timeout=20, what="the peer logging a verified connection")[0]
+
+
+def test_a_key_rollover_serves_the_next_key_only_once_its_tlsa_is_published(hosts, peer, lab_dns, molecule_env,
+                                                                            project_dir, run_id, tmp_path, report):
+    server = hosts[HOST13]
+    name = "_25._tcp.%s" % server.vars["mail_hostname"]
+    converge = project_dir / "extensions" / "molecule" / "site" / "converge.yml"
+    current, prepared = served_key(server, 25)[0], next_key(server)
+    assert published_tlsa(name)[0] == sorted([(3, 1, 1, current), (3, 1, 1, prepared)])
+
+    # The next key's record withdrawn: asked to roll over, the run warns and keeps the key in use.
+    lab_dns.set(name, "TLSA", "3 1 1 " + current)
+    time.sleep(LAB_RESOLVER_CACHE)
+    waited = run_playbook(converge, molecule_env, limit=HOST13, extra_vars={"mail_tls_key_rollover": True},
+                          tags="certificate")
+    assert waited.rc == 0, waited.failure_messages()
+    said = " ".join(waited.output.split())
+    warning = re.search(r"The certificate in use keeps its key for now \(certbot_key_rollover asks for the next key\): "
+                        r"%s\.? TLSA is 3 1 1 %s, without 3 1 1 %s\. Publish" % (re.escape(name), current, prepared), said)
+    assert warning, said[-3000:]
+    assert waited.changed(HOST13) == [], waited.changed(HOST13)
+    assert (served_key(server, 25)[0], next_key(server)) == (current, prepared)
+
+    # Published: the same run serves the next key on every port and prepares a new one.
+    lab_dns.restore()
+    time.sleep(LAB_RESOLVER_CACHE)
+    rolled = run_playbook(converge, molecule_env, limit=HOST13, extra_vars={"mail_tls_key_rollover": True})
+    assert rolled.rc == 0, rolled.failure_messages()
+    after = {port: poll(lambda port=port: served_key(server, port), until=lambda key: key[0] == prepared,
+                        timeout=60, what="the next key on port %d" % port) for port in (25, 465, 587)}
+    fresh = next_key(server)
+    assert fresh not in (current, prepared)
+    # The records to publish: the key now in use and the new next one; the doctor asks for the latter.
+    fragment = Path(molecule_env["MOLECULE_EPHEMERAL_DIRECTORY"], "dns-records", server.vars["site_domain"] + ".zone")
+    tlsa = re.findall(r"(?m)^_25\._tcp\.\S+ \d+ IN TLSA 3 1 1 ([0-9a-f]{64})$", fragment.read_text())
+    assert tlsa == [prepared, fresh], tlsa
+    records = [{"name": name + ".", "type": "TLSA", "value": "3 1 1 " + value} for value in tlsa]
+    check = doctor_checks(molecule_env, tmp_path, ["tlsa"], server.vars["mail_hostname"], [server.vars["site_domain"]],
+                          records, [DOCTOR_RESOLVER])[0]
+    assert check["status"] == "warn" and ("3 1 1 " + fresh) in check["remedy"], check
+    # Senders that use DANE matched the new key from its first connection: the peer verifies it.
+    verified = peer_verifies(peer, server, run_id + "-rolled")
+
+    lab_dns.load(fragment)
+    time.sleep(LAB_RESOLVER_CACHE)
+    check = doctor_checks(molecule_env, tmp_path, ["tlsa"], server.vars["mail_hostname"], [server.vars["site_domain"]],
+                          records, [DOCTOR_RESOLVER])[0]
+    assert check["status"] == "ok", check
+    again = peer_verifies(peer, server, run_id + "-republished")
+    report("%s rollover: next key's TLSA withdrawn -> '%s...', key kept; published -> 25/465/587 serve %s... (serial %s), "
+           "new next key %s...; the peer's DANE: %s, and after republishing: %s"
+           % (HOST13, warning.group(0)[:80], prepared[:16], after[25][1], fresh[:16], verified, again))

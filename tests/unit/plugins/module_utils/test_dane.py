@@ -12,7 +12,7 @@ from cryptography.x509.oid import NameOID
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.postmaster.mail.plugins.filter.mail_dns_records import mail_dns_records
-from ansible_collections.postmaster.mail.plugins.module_utils import _dane, _doctor, _records
+from ansible_collections.postmaster.mail.plugins.module_utils import _dane, _dns, _doctor, _records
 
 from .fake_dns import FakeDns, zone_of
 
@@ -195,3 +195,28 @@ def test_tls_rpt_is_judged(published, status, words):
         del zone[("_smtp._tls." + DOMAIN, "TXT")]
     check = judged(made, zone)["tls-rpt"]
     assert check["status"] == status and words in check["remedy"]
+
+
+# --- presence: the certbot role serves a prepared key only once its TLSA is published -----------
+
+NAME = "_25._tcp." + HOST
+
+
+@pytest.mark.parametrize("answer, present, words", [
+    (_dns.answer("ok", [TLSA, NEXT.upper()]), [NEXT], ""),
+    (_dns.answer("ok", [TLSA]), [], "TLSA is %s, without %s" % (TLSA, NEXT)),
+    (_dns.answer("nxdomain", msg="gone"), [], "has no TLSA record (gone)"),
+    (_dns.answer("noanswer"), [], "has no TLSA record (noanswer)"),
+    (_dns.answer("timeout", msg="no resolver answered"), [], "DNS did not answer"),
+])
+def test_presence_says_whether_the_next_keys_tlsa_is_published(answer, present, words):
+    found = _dane.presence(answer, NAME, [NEXT])
+    assert found["present"] == present
+    assert found["missing"] == ([] if present else [NEXT])
+    assert (words in found["msg"]) if words else found["msg"] == ""
+    assert found["published"] == (answer["records"] if answer["status"] == "ok" else [])
+
+
+def test_presence_matches_whatever_the_case_and_spacing():
+    chunked = "3 1 1 " + NEXT[6:38].upper() + " " + NEXT[38:]
+    assert _dane.presence(_dns.answer("ok", [chunked]), NAME, [NEXT])["present"] == [NEXT]

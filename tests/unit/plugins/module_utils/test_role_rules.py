@@ -117,6 +117,8 @@ def test_the_certbot_defaults_are_valid_in_every_mode(tmp_path):
     bundle = tmp_path / "ca.pem"
     bundle.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
     assert _role_rules.role_errors("certbot", dict(CERTBOT, certbot_ca_bundle=str(bundle))) == []
+    assert _role_rules.role_errors("certbot", dict(CERTBOT, certbot_next_key=True, certbot_reuse_key=True,
+                                                   certbot_next_key_tlsa_names=["_25._tcp.mail.example.org"])) == []
     assert _role_rules.role_errors("certbot", dict(CERTBOT, certbot_mode="selfsigned", certbot_email="")) == []
     assert _role_rules.role_errors("certbot", dict(CERTBOT, certbot_mode="files", certbot_cert_src="/etc/c.pem",
                                                    certbot_key_src="/etc/k.pem")) == []
@@ -136,6 +138,11 @@ def test_the_certbot_defaults_are_valid_in_every_mode(tmp_path):
     ({"certbot_renew_before_days": 0}, "certbot_renew_before_days: must be between 1 and 365, got 0"),
     ({"certbot_expected_addresses": ["192.0.2.300"]}, 'certbot_expected_addresses: must be a list of IPv4 or IPv6 addresses; invalid: ["192.0.2.300"]'),
     ({"certbot_dns_resolvers": ["10.0.0.1:99999"]}, 'certbot_dns_resolvers: must be a list of "address" or "address:port"'),
+    ({"certbot_next_key": True, "certbot_reuse_key": False}, "certbot_next_key: a prepared next key needs certbot_reuse_key true"),
+    ({"certbot_next_key_tlsa_names": ["mail.example.org"]}, 'certbot_next_key_tlsa_names: must be a list of TLSA names such '
+                                                            'as _25._tcp.mail.example.org; invalid: ["mail.example.org"]'),
+    ({"certbot_next_key_tlsa_names": "_25._tcp.mail.example.org"}, "certbot_next_key_tlsa_names: must be a list"),
+    ({"certbot_next_key_tlsa_names": ["_25._tcp.bad_name..org"]}, "certbot_next_key_tlsa_names: must be a list"),
 ])
 def test_each_broken_certbot_rule_names_its_variable(change, message):
     errors = _role_rules.role_errors("certbot", dict(CERTBOT, **change))

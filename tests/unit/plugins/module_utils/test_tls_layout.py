@@ -4,6 +4,8 @@ import json
 import os
 import stat
 
+import pytest
+
 from ansible_collections.postmaster.mail.plugins.module_utils import _tls_layout
 
 VARIABLES = "certbot_cert_src / certbot_key_src"
@@ -134,3 +136,33 @@ def test_the_renewal_settings_say_how_certbot_answers_the_challenge():
     assert _tls_layout.renewal_authenticator(text) == "webroot"
     assert _tls_layout.renewal_authenticator(text.replace("webroot\n", "standalone\n", 1)) == "standalone"
     assert _tls_layout.renewal_authenticator("") == ""
+
+
+@pytest.mark.parametrize("info, key_type, autorenew, reasons", [
+    ({}, "ecdsa", False, ["there is no next key yet"]),
+    (None, "rsa", True, ["there is no next key yet"]),
+    ({"public_key_type": "RSA"}, "ecdsa", False, ["the next key is rsa, and certbot_key_type is ecdsa"]),
+    ({"public_key_type": "ECC"}, "ecdsa", True, ["its key was the one in use until the last rollover"]),
+    ({"public_key_type": "ECC"}, "ecdsa", False, []),
+])
+def test_the_next_key_is_made_again_when_missing_of_another_type_or_just_retired(info, key_type, autorenew, reasons):
+    assert _tls_layout.next_key_reasons(info, key_type, autorenew) == reasons
+
+
+def test_autorenew_is_off_only_when_the_renewal_settings_say_so():
+    assert _tls_layout.renewal_autorenew("[renewalparams]\nautorenew = False\n") is False
+    assert _tls_layout.renewal_autorenew("[renewalparams]\nautorenew = True\n") is True
+    assert _tls_layout.renewal_autorenew("[renewalparams]\nserver = x\n") is True
+    assert _tls_layout.renewal_autorenew(None) is True
+
+
+def test_the_read_names_the_sha256_of_the_public_key_a_tlsa_record_pins():
+    key_pem, cert_pem = _tls_layout.selfsigned_pair("mail.example.org", ["mail.example.org"], "ecdsa", 90, NOW)
+    info = _tls_layout.certificate_info(cert_pem.encode(), NOW, 0)
+    from ansible_collections.postmaster.mail.plugins.module_utils import _dane
+    assert "3 1 1 " + info["spki_sha256"] == _dane.tlsa_of_certificate(cert_pem)
+    # The same key again (a pair made for other names keeps it): the same TLSA.
+    key = _tls_layout.reusable_key(key_pem.encode(), "ecdsa")
+    again = _tls_layout.selfsigned_pair("mail.example.org", ["mail.example.org", "x.example.org"], "ecdsa", 90, NOW, key=key)
+    assert _dane.tlsa_of_certificate(again[1]) == "3 1 1 " + info["spki_sha256"]
+    assert _tls_layout.reusable_key(key_pem.encode(), "rsa") is None and _tls_layout.reusable_key(b"junk", "ecdsa") is None

@@ -90,7 +90,7 @@ def test_a_new_host_is_laid_out_once(host):
 
     again = run(a)
     assert again == {"changed": False, "files": [], "consumers_reload": False, "systemd_reload": False, "units": {},
-                     "certificates": {}, "read": [], "target": a["target"]}
+                     "certificates": {}, "read": [], "target": a["target"], "next_target": None}
 
 
 def test_check_mode_changes_nothing_and_reports_everything(host):
@@ -272,6 +272,60 @@ def test_current_moves_to_the_preferred_directory_once_its_certificate_reads(hos
     assert os.readlink(str(tls / "current")) == str(host / "live")
 
 
+def test_two_lineages_take_turns_and_the_next_link_leads_to_the_one_not_in_use(host):
+    tls = host / "etc" / "tls"
+    main, alt = str(host / "main" / "fullchain.pem"), str(host / "alt" / "fullchain.pem")
+    a = args(host, certificates=[main, alt], preferred_target={"dir": str(host / "main"), "certificate": main},
+             alternate_target={"dir": str(host / "alt"), "certificate": alt, "next_link": str(tls / "next")})
+    make_certificate(main, ["mail.example.org"], days=90)
+    first = run(a)
+    assert (first["target"], first["next_target"]) == (str(host / "main"), None) and not os.path.lexists(tls / "next")
+    make_certificate(alt, ["mail.example.org"], days=90)
+    ready = run(a, diff=True)
+    assert (ready["target"], ready["next_target"], ready["consumers_reload"]) == (str(host / "main"), str(host / "alt"), False)
+    assert os.readlink(str(tls / "next")) == str(host / "alt") and str(tls / "next") in ready["files"]
+    # A rollover points current at the other lineage: it stays there, and next leads to the first.
+    os.remove(str(tls / "current"))
+    os.symlink(str(host / "alt"), str(tls / "current"))
+    turned = run(a)
+    assert (turned["target"], turned["next_target"]) == (str(host / "alt"), str(host / "main"))
+    assert os.readlink(str(tls / "next")) == str(host / "main")
+    assert run(a)["changed"] is False
+    # The one in use stops reading: current goes to the other, and there is no next any more.
+    (host / "alt" / "fullchain.pem").write_text("gone\n")
+    back = run(a)
+    assert (back["target"], back["next_target"], back["consumers_reload"]) == (str(host / "main"), None, True)
+    assert not os.path.lexists(tls / "next")
+
+
+@pytest.mark.parametrize("current, readable, chosen", [
+    (None, [], ("/target", None)),
+    (None, ["/a/c"], ("/a", None)),
+    (None, ["/b/c"], ("/b", None)),
+    ("/target", ["/a/c", "/b/c"], ("/a", "/b")),
+    ("/b", ["/a/c", "/b/c"], ("/b", "/a")),
+    ("/b", ["/a/c"], ("/a", None)),
+])
+def test_choose_target(current, readable, chosen):
+    from ansible_collections.postmaster.mail.plugins.module_utils import _tls_layout
+    a, b = {"dir": "/a", "certificate": "/a/c"}, {"dir": "/b", "certificate": "/b/c"}
+    assert _tls_layout.choose_target(current, "/target", a, b, readable) == chosen
+    assert _tls_layout.choose_target(current, "/target", a, None, readable) == (
+        ("/a", None) if "/a/c" in readable else ("/target", None))
+
+
+def test_the_renewal_settings_of_each_lineage_are_returned(host):
+    conf = host / "alt.conf"
+    conf.write_text("version = 2.1.0\n[renewalparams]\nauthenticator = webroot\nserver = https://acme.example/dir\n"
+                    "autorenew = False\n")
+    found = run(args(host, renewal_confs=[str(conf), str(host / "none.conf")]))["renewals"]
+    assert found == {str(conf): {"present": True, "server": "https://acme.example/dir", "authenticator": "webroot",
+                                 "autorenew": False},
+                     str(host / "none.conf"): {"present": False, "server": "", "authenticator": "", "autorenew": True}}
+    conf.write_text(conf.read_text().replace("autorenew = False\n", ""))
+    assert run(args(host, renewal_confs=[str(conf)]))["renewals"][str(conf)]["autorenew"] is True
+
+
 def test_the_acme_directory_of_the_renewal_settings_is_returned(host):
     conf = host / "renewal.conf"
     conf.write_text("# renew_before_expiry = 30 days\nversion = 2.11.0\nserver = https://acme.example/dir\n")
@@ -317,11 +371,15 @@ def test_a_new_name_a_new_key_type_or_a_lost_key_makes_it_again(host):
     d = host / "etc" / "tls" / "selfsigned"
     run(selfsigned_args(host))
     first = (d / "privkey.pem").read_text()
-    more = run(selfsigned_args(host, names=SELFSIGNED["names"] + ["smtp.example.org"]))
+    first_cert = (d / "fullchain.pem").read_text()
+    more = run(selfsigned_args(host, names=SELFSIGNED["names"] + ["smtp.example.org"]), diff=True)
     assert more["selfsigned"]["made"] and more["selfsigned"]["due"].startswith("it is for imap.example.org, mail.example.org, not")
-    assert (d / "privkey.pem").read_text() != first
+    # Another name: a new certificate over the same key (a TLSA "3 1 1" record of it stays true).
+    assert (d / "privkey.pem").read_text() == first and (d / "fullchain.pem").read_text() != first_cert
+    assert more["files"] == [str(d / "fullchain.pem")] and "the same key" in more["diff"][0]["after"]
     ecdsa = run(selfsigned_args(host, key_type="ecdsa", names=SELFSIGNED["names"] + ["smtp.example.org"]))
     assert ecdsa["selfsigned"]["due"] == "its key is RSA, not ECC"
+    assert (d / "privkey.pem").read_text() != first
     assert ecdsa["certificates"][str(d / "fullchain.pem")]["public_key_type"] == "ECC"
     (d / "privkey.pem").unlink()
     assert run(selfsigned_args(host, key_type="ecdsa", names=SELFSIGNED["names"] + ["smtp.example.org"]))["selfsigned"]["due"] == (
