@@ -55,6 +55,7 @@ DEFAULTS = {
     "mail_outbound_ipv6": "auto",
     "mail_dane": True,
     "mail_tls_key_rollover": False,
+    "mail_managesieve": True,
     "mail_client_srv": True,
     "mail_mta_sts": True,
     "mail_mta_sts_outbound": True,
@@ -467,7 +468,7 @@ def _address_rules(values):
             _is_list(tls_rpt) and all(_names.is_email_address(address) for address in tls_rpt))):
         yield "mail_tls_rpt_rua", ("must be the address TLS reports go to (or a list of them; [] publishes no "
                                    "TLS-RPT record), such as tls-reports@example.org, got %s" % to_json(tls_rpt))
-    for name in ("mail_dane", "mail_tls_key_rollover", "mail_client_srv", "mail_mta_sts", "mail_autoconfig",
+    for name in ("mail_dane", "mail_tls_key_rollover", "mail_managesieve", "mail_client_srv", "mail_mta_sts", "mail_autoconfig",
                  "mail_mta_sts_outbound"):
         flag = values.get(name, DEFAULTS[name])
         if not (isinstance(flag, bool) or (_is_string(flag) and flag.lower() in BOOLEAN_STRINGS)):

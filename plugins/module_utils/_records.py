@@ -14,8 +14,9 @@ from ansible_collections.postmaster.mail.plugins.module_utils import _dane, _doc
 
 TXT_STRING_MAX = 255
 
-# The client services of RFC 6186 and RFC 8314 (7.2): SRV name, port, priority. A lower priority is
-# preferred, across IMAP and POP3 too (RFC 6186 3.4): implicit TLS first, IMAP before POP3.
+# The client services of RFC 6186 and RFC 8314 (7.2), and ManageSieve (RFC 5804 1.8): SRV name,
+# port, priority. A lower priority is preferred, across IMAP and POP3 too (RFC 6186 3.4): implicit
+# TLS first, IMAP before POP3.
 CLIENT_SERVICES = (
     ("submissions", 465, 0),
     ("submission", 587, 10),
@@ -23,9 +24,11 @@ CLIENT_SERVICES = (
     ("imap", 143, 10),
     ("pop3s", 995, 20),
     ("pop3", 110, 30),
+    ("sieve", 4190, 0),
 )
 # What Postfix and Dovecot serve unless told otherwise (143 and 110 are off).
-DEFAULT_SERVICES = {"submissions": True, "submission": True, "imaps": True, "imap": False, "pop3s": True, "pop3": False}
+DEFAULT_SERVICES = {"submissions": True, "submission": True, "imaps": True, "imap": False, "pop3s": True, "pop3": False,
+                    "sieve": True}
 # "Decidedly not available" (RFC 2782, RFC 6186 3.4): clients do not try the port.
 SRV_NOT_OFFERED = "0 0 0 ."
 

@@ -132,6 +132,14 @@ def dovecot_errors(values):
     if not (DIGITS_RE.match(str(concurrency)) and _int(concurrency) >= 1):
         errors.append("dovecot_lmtp_concurrency: must be a whole number of deliveries at once, 1 or more (10 matches "
                       "Dovecot's limit per user), got %s" % to_json(concurrency))
+    redirects = values.get("dovecot_sieve_max_redirects", 4)
+    if isinstance(redirects, bool) or not (DIGITS_RE.match(str(redirects)) and _int(redirects) <= 100):
+        errors.append("dovecot_sieve_max_redirects: must be a whole number of redirects from 0 (none) to 100, got %s"
+                      % to_json(redirects))
+    port = values.get("dovecot_submission_port", 10025)
+    if isinstance(port, bool) or not (DIGITS_RE.match(str(port)) and 1 <= _int(port) <= 65535):
+        errors.append("dovecot_submission_port: must be a TCP port from 1 to 65535 (Postfix's loopback listener for "
+                      "Sieve's redirects and vacation replies), got %s" % to_json(port))
     if not (_absolute(values.get("dovecot_tls_cert_file")) and _absolute(values.get("dovecot_tls_key_file"))):
         errors.append("dovecot_tls_cert_file: dovecot_tls_cert_file and dovecot_tls_key_file must be absolute paths")
     users = values.get("dovecot_users", [])

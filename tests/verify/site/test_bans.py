@@ -2,8 +2,8 @@
 from a dedicated lab client (10.47.25.26, held by the peer), never from the peer itself (its
 address is in mail_ban_ignore_networks: the abuse probe guesses passwords from it on purpose):
   * Debian 13 (Dovecot 2.4): wrong IMAP passwords are counted by the Dovecot jail; then
-    mail_ban_after_failures wrong SMTP passwords on 587 ban the client from 587 and 993 while the
-    controller (not exempt) still connects; the ban survives restarts of fail2ban, Postfix and
+    mail_ban_after_failures wrong SMTP passwords on 587 ban the client from 587, 993, 465, 995 and
+    ManageSieve's 4190 while the controller (not exempt) still connects; the ban survives restarts of fail2ban, Postfix and
     Dovecot, and lifts by itself after mail_ban_time;
   * Debian 12 (Dovecot 2.3): wrong IMAP passwords alone ban the client from 993 and 587 (the
     Dovecot 2.3 words are matched too), lifted by hand afterwards; wrong SMTP passwords are counted
@@ -115,7 +115,7 @@ def test_a_guesser_is_banned_from_587_and_993_and_the_ban_survives_restarts_then
     started = time.monotonic()
     state = poll(lambda: jail(server, "postmaster-postfix"), until=lambda state: CLIENT2 in state["banned"],
                  timeout=30, what="the Postfix jail banning %s after %d failed SMTP logins" % (CLIENT2, limit))
-    refused = {port: connects(peer, server, port) for port in (587, 993, 465, 995)}
+    refused = {port: connects(peer, server, port) for port in (587, 993, 465, 995, 4190)}
     assert all(answer != "open" for answer in refused.values()), refused
     # Only that client: the controller's address is not exempt and still gets in.
     assert port_open(server.address, 587) and port_open(server.address, 993)

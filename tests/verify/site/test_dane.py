@@ -10,7 +10,8 @@ site13.test and site12.test (tests/lab/dns/knot.conf):
     so the published TLSA still matches on every port, and the next key stays too (Debian 13);
   * a mail client that knows only the address sets itself up from the SRV records: IMAPS and
     submissions at the target and port they name, with the certificate verified; 143 and 110 say
-    "not offered" (target ".") unless the inventory turns them on (Debian 13 does);
+    "not offered" (target ".") unless the inventory turns them on (Debian 13 does); ManageSieve
+    (_sieve._tcp, RFC 5804) at 4190;
   * TLS-RPT is published for every domain;
   * mail the Debian 13 host sends to the peer, whose zone is signed and trusted there, goes over a
     TLS connection verified with the peer's TLSA record; with a wrong TLSA it waits in the queue,
@@ -163,14 +164,15 @@ def test_a_client_that_knows_only_the_address_sets_itself_up_from_srv(hosts, nam
     domain = server.vars["site_domain"]
     target = server.vars["mail_hostname"] + "."
     found = {service: srv("_%s._tcp.%s" % (service, domain))
-             for service in ("submissions", "submission", "imaps", "pop3s", "imap", "pop3")}
+             for service in ("submissions", "submission", "imaps", "pop3s", "imap", "pop3", "sieve")}
     # 143 and 110 (STARTTLS) are offered where the inventory turns them on, after 993 and 995.
     starttls = {"imap": (10, 1, 143, target), "pop3": (30, 1, 110, target)}
     offered = {protocol: str(server.vars.get("dovecot_%s_starttls_enabled" % protocol, False)).lower() == "true" for protocol in starttls}
     assert found == {"submissions": [(0, 1, 465, target)], "submission": [(10, 1, 587, target)],
                      "imaps": [(0, 1, 993, target)], "pop3s": [(20, 1, 995, target)],
                      "imap": [starttls["imap"] if offered["imap"] else (0, 0, 0, ".")],
-                     "pop3": [starttls["pop3"] if offered["pop3"] else (0, 0, 0, ".")]}, found
+                     "pop3": [starttls["pop3"] if offered["pop3"] else (0, 0, 0, ".")],
+                     "sieve": [(0, 1, 4190, target)]}, found
     (_p, _w, imap_port, imap_host), = found["imaps"]
     (_p, _w, smtp_port, smtp_host), = found["submissions"]
     address = lab_resolver().resolve(imap_host, "A")[0].address

@@ -1,0 +1,238 @@
+"""Mailboxes people live in (issue 18), as their clients meet them, on Dovecot 2.4 (Debian 13)
+and 2.3 (Debian 12), for dave, a user who has done nothing yet:
+
+  * IMAP LIST "" "*" RETURN (SPECIAL-USE) shows Drafts, Sent, Archive, Junk and Trash with their
+    uses, subscribed;
+  * ManageSieve on 4190 refuses AUTHENTICATE before STARTTLS, and a real client (sievelib) logs in
+    after it, the certificate verified, and uploads and activates her script;
+  * the script files a tagged message into a folder it creates, and redirects another to the
+    peer, which receives it once with an SRS envelope sender; a script that redirects more often
+    than the limit redirects nothing and keeps the message;
+  * its vacation reply answers a normal sender once, and never a message with Precedence: bulk,
+    a List-Id, or the null sender (the reply to a later normal sender arrives after them, so
+    one to them would have arrived too).
+Run by extensions/molecule/site/verify.yml.
+"""
+
+import email
+import email.utils
+import imaplib
+import os
+import re
+import time
+
+import pytest
+from sievelib.managesieve import Client
+
+from lablib import imap_fetch, poll
+from lablib.remote import tls_context
+
+HOSTS = ("site-debian13", "site-debian12")
+PASSWORD = "dave-Secret-4"
+CAPTURE = "/var/mail/capture/inbox/new"
+SPECIAL_USE = {"Drafts": "\\Drafts", "Sent": "\\Sent", "Archive": "\\Archive", "Junk": "\\Junk", "Trash": "\\Trash"}
+MAX_REDIRECTS = 4
+
+SCRIPT = """require ["fileinto", "mailbox", "vacation"];
+if header :contains "X-Tag" "projects" {
+  fileinto :create "Projects";
+  stop;
+}
+if header :contains "X-Tag" "forward" {
+  redirect "%(forward)s";
+  stop;
+}
+if header :contains "X-Tag" "flood" {
+%(flood)s  stop;
+}
+vacation :days 1 :subject "Away %(mark)s" :addresses ["%(user)s"] "Back on Monday.";
+"""
+
+
+def user_of(server):
+    return "dave@" + server.vars["site_domain"]
+
+
+def imap_login(server, roots):
+    client = imaplib.IMAP4_SSL(server.address, 993, ssl_context=tls_context(roots, server.vars["mail_hostname"]),
+                               timeout=20)
+    client.login(user_of(server), PASSWORD)
+    return client
+
+
+def special_use_list(server, roots):
+    """{mailbox: set of flags} from LIST "" "*" RETURN (SPECIAL-USE), and the subscribed names."""
+    client = imap_login(server, roots)
+    try:
+        typ, data = client._simple_command("LIST", '""', '"*"', "RETURN", "(SPECIAL-USE)")  # pylint: disable=protected-access
+        assert typ == "OK", data
+        _typ, lines = client._untagged_response(typ, data, "LIST")  # pylint: disable=protected-access
+        found = {}
+        for line in lines:
+            text = line.decode() if isinstance(line, bytes) else str(line)
+            flags, name = re.match(r'\(([^)]*)\) "[^"]*" "?([^"]*)"?$', text).groups()
+            found[name] = set(flags.split())
+        _typ, subscribed = client.lsub('""', '"*"')
+        names = {re.match(r'\([^)]*\) "[^"]*" "?([^"]*)"?$', line.decode()).group(1) for line in subscribed if line}
+        return found, names
+    finally:
+        client.logout()
+
+
+def sieve_client(server, roots):
+    """sievelib's client, logged in after STARTTLS, the certificate verified against the lab's
+    ACME root (sievelib uses ssl.create_default_context(), which reads SSL_CERT_FILE)."""
+    os.environ["SSL_CERT_FILE"] = str(roots)
+    try:
+        client = Client(server.address, 4190, srvhostname=server.vars["mail_hostname"])
+        assert client.connect(user_of(server), PASSWORD, starttls=True, authmech="PLAIN"), client.errmsg
+    finally:
+        del os.environ["SSL_CERT_FILE"]
+    return client
+
+
+def swaks_25(peer, server, *args):
+    result = peer.swaks("--server", server.vars["mail_hostname"], "--port", "25", "--ehlo", "mx.peer.test", *args,
+                        timeout=90)
+    assert result.returncode == 0, result.stdout[-1500:]
+    return result
+
+
+def at_peer(peer, pattern):
+    """The peer's captured files whose text matches the extended regular expression `pattern`."""
+    return peer.sh('grep -l -E -e "$1" %s/* 2>/dev/null || true' % CAPTURE, pattern).stdout.split()
+
+
+def in_mailbox(server, roots, mailbox, mark):
+    try:
+        return imap_fetch(server.address, user_of(server), PASSWORD, roots, server_hostname=server.vars["mail_hostname"],
+                          header=("X-Run", mark), mailbox=mailbox)
+    except imaplib.IMAP4.error:  # the mailbox is not there (yet)
+        return []
+
+
+@pytest.mark.parametrize("name", HOSTS)
+def test_a_new_user_finds_the_five_special_use_folders(hosts, name, pebble_roots, report):
+    server = hosts[name]
+    found, subscribed = special_use_list(server, pebble_roots)
+    uses = {mailbox: (flags & set(SPECIAL_USE.values())) for mailbox, flags in found.items()}
+    assert {mailbox: use for mailbox, use in uses.items() if use} == {m: {u} for m, u in SPECIAL_USE.items()}, found
+    assert set(SPECIAL_USE) <= subscribed, subscribed
+    report("%s: LIST RETURN (SPECIAL-USE) for %s: %s, all subscribed" % (
+        name, user_of(server), ", ".join("%s %s" % (m, u) for m, u in SPECIAL_USE.items())))
+
+
+# Run on the peer, which fail2ban never bans (the refused login counts as a failed one).
+PLAIN_LOGIN = r"""
+import base64, re, socket, sys
+conn = socket.create_connection((sys.argv[1], 4190), timeout=10)
+greeting = b""
+while not re.search(rb"^OK", greeting, re.M):
+    greeting += conn.recv(4096)
+print(greeting.decode())
+conn.sendall(b'AUTHENTICATE "PLAIN" "%s"\r\n' % base64.b64encode(("\0%s\0%s" % (sys.argv[2], sys.argv[3])).encode()))
+print("ANSWER " + conn.recv(4096).decode())
+"""
+
+
+@pytest.mark.parametrize("name", HOSTS)
+def test_managesieve_refuses_a_login_before_starttls(hosts, name, peer, report):
+    server = hosts[name]
+    result = peer.run("python3", "-c", PLAIN_LOGIN, server.vars["mail_hostname"], user_of(server), PASSWORD, timeout=30)
+    assert result.returncode == 0, result.stderr[-1500:]
+    said = result.stdout
+    assert re.search(r'^"STARTTLS"', said, re.M), said
+    # No mechanism is offered before TLS, and a login is refused anyway.
+    assert re.search(r'^"SASL" ""', said, re.M), said
+    answer = said.split("ANSWER ", 1)[1].strip()
+    assert answer.startswith("NO (ENCRYPT-NEEDED)"), answer
+    report("%s ManageSieve: AUTHENTICATE before STARTTLS -> %s" % (name, answer))
+
+
+@pytest.mark.parametrize("name", HOSTS)
+def test_a_sieve_script_uploaded_over_managesieve_files_redirects_and_answers_once(
+        hosts, name, peer, pebble_roots, run_id, report):
+    server = hosts[name]
+    user = user_of(server)
+    mark = "%s-%s" % (run_id, name)
+    forward = "sieve-%s@peer.test" % mark
+    flood = "".join('  redirect "flood%d-%s@peer.test";\n' % (i, mark) for i in range(MAX_REDIRECTS + 1))
+    client = sieve_client(server, pebble_roots)
+    try:
+        script = SCRIPT % {"forward": forward, "flood": flood, "mark": mark, "user": user}
+        assert client.putscript("filters", script), client.errmsg
+        assert client.setactive("filters"), client.errmsg
+        active, _others = client.listscripts()
+        assert active == "filters", client.listscripts()
+    finally:
+        client.logout()
+
+    # Filed into a folder the script creates.
+    swaks_25(peer, server, "--from", "someone@peer.test", "--to", user, "--header", "X-Tag: projects",
+             "--header", "X-Run: %s-projects" % mark)
+    filed = poll(lambda: in_mailbox(server, pebble_roots, "Projects", mark + "-projects"), timeout=60,
+                 what="the tagged message in Projects")
+    assert in_mailbox(server, pebble_roots, "INBOX", mark + "-projects") == []
+
+    # Redirected to the peer, with an SRS envelope sender like any forward.
+    swaks_25(peer, server, "--from", "someone@peer.test", "--to", user, "--header", "X-Tag: forward",
+             "--header", "X-Run: %s-forward" % mark)
+    files = poll(lambda: at_peer(peer, "^X-Run: %s-forward$" % mark), timeout=60, what="the redirected copy at the peer")
+    head = peer.read_file(files[0]).split("\n\n", 1)[0]
+    srs = email.utils.parseaddr(email.message_from_string(head)["Return-Path"])[1]
+    assert re.fullmatch(r"SRS0=[^=@]+=[^=@]+=peer\.test=someone@%s" % re.escape(server.vars["mail_hostname"]), srs,
+                        re.I), srs
+
+    # More redirects than the limit: none is made, the message is kept.
+    swaks_25(peer, server, "--from", "someone@peer.test", "--to", user, "--header", "X-Tag: flood",
+             "--header", "X-Run: %s-flood" % mark)
+    poll(lambda: in_mailbox(server, pebble_roots, "INBOX", mark + "-flood"), timeout=60, what="the flood message kept")
+
+    # Vacation: a normal sender is answered, once.
+    swaks_25(peer, server, "--from", "first-%s@peer.test" % mark, "--to", user,
+             "--header", "Message-Id: <%s-v1@peer.test>" % mark, "--header", "X-Run: %s-v1" % mark)
+    poll(lambda: at_peer(peer, "^In-Reply-To: <%s-v1@peer.test>" % mark), timeout=60, what="the vacation reply")
+    for number, extra in (("v2", []), ("bulk", ["--header", "Precedence: bulk"]),
+                          ("list", ["--header", "List-Id: <news.peer.test>"])):
+        sender = "first-%s@peer.test" % mark if number == "v2" else "%s-%s@peer.test" % (number, mark)
+        swaks_25(peer, server, "--from", sender, "--to", user, "--header", "Message-Id: <%s-%s@peer.test>" % (mark, number),
+                 "--header", "X-Run: %s-%s" % (mark, number), *extra)
+    swaks_25(peer, server, "--from", "<>", "--to", user, "--header", "From: robot-%s@peer.test" % mark,
+             "--header", "Message-Id: <%s-null@peer.test>" % mark, "--header", "X-Run: %s-null" % mark)
+    # A later normal sender: once its reply is at the peer, replies to the ones before would be too.
+    swaks_25(peer, server, "--from", "later-%s@peer.test" % mark, "--to", user,
+             "--header", "Message-Id: <%s-later@peer.test>" % mark, "--header", "X-Run: %s-later" % mark)
+    poll(lambda: at_peer(peer, "^In-Reply-To: <%s-later@peer.test>" % mark), timeout=60, what="the later reply")
+    for number in ("v2", "bulk", "list", "null"):
+        poll(lambda number=number: in_mailbox(server, pebble_roots, "INBOX", "%s-%s" % (mark, number)), timeout=30,
+             what="the %s message delivered" % number)
+    time.sleep(2)
+    replies = at_peer(peer, "^Subject: Away %s" % mark)
+    answered = sorted(re.search(r"In-Reply-To: <%s-(\w+)@peer.test>" % re.escape(mark), peer.read_file(path)).group(1)
+                      for path in replies)
+    assert answered == ["later", "v1"], answered
+    flooded = at_peer(peer, "^X-Run: %s-flood$" % mark)
+    assert flooded == [], flooded
+    assert len(at_peer(peer, "^X-Run: %s-forward$" % mark)) == 1
+    report("%s Sieve over ManageSieve: tagged -> Projects (%d); redirected -> the peer as %s; %d redirects (limit %d) "
+           "-> none, kept; vacation answered v1 once and the later sender, not bulk, list, null sender (%s)"
+           % (name, len(filed), srs, MAX_REDIRECTS + 1, MAX_REDIRECTS, ", ".join(answered)))
+
+
+@pytest.mark.parametrize("name", HOSTS)
+def test_managesieve_refuses_tls_below_1_2(hosts, name, peer, report):
+    # testssl 3.0 does not speak ManageSieve: OpenSSL's client does (-starttls sieve). It offers
+    # TLS 1.1 at security level 0, so a refusal is the server's: alert 70 (protocol_version) from
+    # Dovecot 2.4's OpenSSL, the handshake closed from 2.3's; TLS 1.2 then succeeds the same way.
+    server = hosts[name]
+    target = "%s:4190" % server.vars["mail_hostname"]
+    old = peer.sh('echo | openssl s_client -connect "$1" -starttls sieve -tls1_1 -cipher DEFAULT@SECLEVEL=0 2>&1', target,
+                  timeout=60).stdout
+    refused = re.search(r"alert protocol version|SSL alert number 70|unexpected eof while reading", old)
+    assert refused, old[-1500:]
+    assert "Cipher is (NONE)" in old, old[-1500:]
+    new = peer.sh('echo | openssl s_client -connect "$1" -starttls sieve -tls1_2 2>&1', target, timeout=60).stdout
+    cipher = re.search(r"New, TLSv1\.2, Cipher is (\S+)", new)
+    assert cipher and cipher.group(1) != "(NONE)", new[-1500:]
+    report("%s ManageSieve TLS: 1.1 offered by OpenSSL at SECLEVEL=0 -> %s; 1.2 -> %s"
+           % (name, refused.group(0), cipher.group(1)))
