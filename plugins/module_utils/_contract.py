@@ -38,6 +38,7 @@ DEFAULTS = {
     "mail_dns_resolvers": [],
     "mail_acme_directory": "https://acme-v02.api.letsencrypt.org/directory",
     "mail_password_min_length": 12,
+    "mail_quota_warnings": [85, 95],
     "mail_greylisting": False,
     "mail_srs": True,
     "mail_spam_reject_score": 15,
@@ -219,6 +220,11 @@ def _rules(values, file_exists):
     users_list = users if _is_list(users) else None
     yield from _users_rules(users, users_list, domains_list, get("mail_password_min_length", _MISSING))
     yield from _user_defaults_rules(get("mail_password_min_length", _MISSING), get("mail_quota_default", _MISSING))
+    warnings = get("mail_quota_warnings", DEFAULTS["mail_quota_warnings"])
+    if not (_is_list(warnings) and all(not isinstance(p, bool) and isinstance(p, int) and 1 <= p <= 100 for p in warnings)
+            and len(set(warnings)) == len(warnings)):
+        yield "mail_quota_warnings", ("must be a list of percentages of the quota, whole numbers from 1 to 100, each "
+                                      "once, such as [85, 95] ([] sends no warning), got %s" % to_json(warnings))
     yield from _aliases_rules(get("mail_aliases", DEFAULTS["mail_aliases"]), users_list, domains_list)
     yield from _tls_rules(values, file_exists)
     yield from _address_rules(values)

@@ -97,7 +97,7 @@ options:
         description: A hash Dovecot understands, with its C({SCHEME}) prefix, written as is.
         type: str
       quota:
-        description: Reserved for quotas; not used yet.
+        description: The user's quota; the users file ignores it (it goes into O(userdb), which the role renders).
         type: str
   password_scheme:
     description: The scheme plain passwords are hashed in.
@@ -178,6 +178,21 @@ options:
     type: list
     elements: path
     default: []
+  userdb:
+    description:
+      - The user database Dovecot reads after a login and for every delivery (a passwd-file without passwords, C(home)
+        and per-user settings such as quotas in its extra fields), written C(root:<users_group>), mode C(0640), before
+        C(dovecot.conf). It holds no secret, so the diff shows it.
+    type: dict
+    suboptions:
+      path:
+        description: Its path.
+        type: path
+        required: true
+      content:
+        description: Its text.
+        type: str
+        required: true
   header:
     description: Text written as comment lines at the top of the users file.
     type: str
@@ -338,6 +353,14 @@ class DovecotConfig:
             before, after = _dovecot.users_diff_view(users_before, entries)
             self.add_diff(users_path + " (addresses)", before, after, users_before is None)
 
+        userdb_changed = False
+        if params["userdb"]:
+            userdb = params["userdb"]
+            userdb_before = self.read(userdb["path"])
+            userdb_changed = self.install(userdb["path"], userdb["content"], userdb_before, params["users_group"], "0640")
+            if userdb_before != userdb["content"]:
+                self.add_diff(userdb["path"], userdb_before or "", userdb["content"], userdb_before is None)
+
         self.sieve_files(sieve_pending)
         for program in params["programs"]:
             self.install_text(program["path"], program["content"], "0755")
@@ -348,7 +371,7 @@ class DovecotConfig:
         if config_changes:
             self.add_diff(config_path, config_before or "", params["config"], config_before is None)
 
-        result = {"changed": bool(self.files), "files": self.files, "reload": users_changed or config_changed,
+        result = {"changed": bool(self.files), "files": self.files, "reload": users_changed or userdb_changed or config_changed,
                   "units": _units.unit_states(self.module, params["units"])}
         if self.module._diff and self.diff:
             result["diff"] = self.diff
@@ -560,6 +583,10 @@ ARGUMENT_SPEC = dict(
         content=dict(type="str", required=True),
     )),
     absent=dict(type="list", elements="path", default=[]),
+    userdb=dict(type="dict", options=dict(
+        path=dict(type="path", required=True),
+        content=dict(type="str", required=True),
+    )),
     header=dict(type="str", default="Ansible managed"),
     **_units.ARGUMENT_SPEC
 )

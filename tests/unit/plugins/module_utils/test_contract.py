@@ -88,7 +88,7 @@ def test_the_defaults_are_the_server_roles():
     options = spec["argument_specs"]["main"]["options"]
     assert {name: o["default"] for name, o in options.items() if "default" in o} == _contract.DEFAULTS
     wiring = "".join((SERVER_ROLE / part).read_text() for part in ("tasks/main.yml", "vars/main.yml"))
-    used = dict(re.findall(r"\b(mail_[a-z0-9_]+) \| default\(('[^']*'|\[\]|false|true|[0-9]+)\)", wiring))
+    used = dict(re.findall(r"\b(mail_[a-z0-9_]+) \| default\(('[^']*'|\[[0-9, ]*\]|false|true|[0-9]+)\)", wiring))
     assert used, "no defaults found in the wiring"
     for name, literal in used.items():
         if name in _contract.DEFAULTS:
@@ -231,6 +231,12 @@ INVALID = [
         "mail_users: every quota must be a size, digits with an optional K, M, G or T suffix such as 500M or 1G; "
         'wrong for: ["alice@site13.test", "bob@site13.test", "carol@site13.test"], got ["lots", "1GB", 0]'],
         id="quotas that are not sizes"),
+    pytest.param({"mail_quota_warnings": [85, 101]}, [
+        "mail_quota_warnings: must be a list of percentages of the quota, whole numbers from 1 to 100, each once, such "
+        "as [85, 95] ([] sends no warning), got [85, 101]"], id="quota warning past 100"),
+    pytest.param({"mail_quota_warnings": "85"}, [
+        'mail_quota_warnings: must be a list of percentages of the quota, whole numbers from 1 to 100, each once, such '
+        'as [85, 95] ([] sends no warning), got "85"'], id="quota warnings as a string"),
     pytest.param({"mail_quota_default": "unlimited"}, [
         "mail_quota_default: must be the quota of the users without one, a size: digits with an optional K, M, G "
         'or T suffix such as 500M or 1G, got "unlimited"'], id="default quota not a size"),
