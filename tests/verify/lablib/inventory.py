@@ -19,6 +19,7 @@ filters, facts) stays as written: the tests only need the scenario's plain value
 """
 
 import os
+import shutil
 from pathlib import Path
 
 import jinja2
@@ -186,3 +187,23 @@ def render_vars(variables, environ=None, passes=5):
             break
         current = rendered
     return current
+
+
+def inventory_with_change(molecule_env, directory, host, change, file_name):
+    """A copy of the scenario's inventory directory whose host_vars of `host` add `change` (a
+    Secret: JSON of the variables, which may hold passwords: never on a command line) as
+    host_vars/<host>/<file_name>; the path of its inventory file."""
+    source = Path(molecule_env["MOLECULE_INVENTORY_FILE"]).parent
+    target = Path(directory) / "inventory"
+    shutil.copytree(source, target)
+    host_vars = target / "host_vars" / host
+    own = target / "host_vars" / (host + ".molecule")
+    if host_vars.is_file():
+        host_vars.rename(own)
+    host_vars.mkdir(mode=0o700)
+    if own.is_file():
+        own.rename(host_vars / "00-molecule.yml")  # Molecule's own host_vars, as they are
+    change_file = host_vars / file_name
+    change_file.touch(mode=0o600)
+    change_file.write_text(str(change), encoding="utf-8")
+    return target / Path(molecule_env["MOLECULE_INVENTORY_FILE"]).name

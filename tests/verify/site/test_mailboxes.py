@@ -10,13 +10,21 @@ and 2.3 (Debian 12), for dave, a user who has done nothing yet:
     than the limit redirects nothing and keeps the message;
   * its vacation reply answers a normal sender once, and never a message with Precedence: bulk,
     a List-Id, or the null sender (the reply to a later normal sender arrives after them, so
-    one to them would have arrived too).
+    one to them would have arrived too);
+  * ManageSieve refuses TLS below 1.2;
+  * erin's 100 KiB quota: a message announced larger is refused at RCPT, mail until the mailbox is
+    full, then 552 at RCPT; IMAP QUOTA; the 85 and 95% warnings in her INBOX; a message past the
+    RCPT check is held (452) and delivered once there is room; the queue never holds a bounce;
+  * a user removed from mail_users (Debian 13): the report says the mailbox is kept, mail to the
+    address gets 550 at RCPT although a catch-all covers its domain, the login is refused, and
+    adding the user back restores the old mail and new deliveries.
 Run by extensions/molecule/site/verify.yml.
 """
 
 import email
 import email.utils
 import imaplib
+import json
 import os
 import re
 import time
@@ -25,7 +33,10 @@ import pytest
 from sievelib.managesieve import Client
 
 from lablib import imap_fetch, journal_mark, journal_since, poll, send
+from lablib.inventory import inventory_with_change
+from lablib.playbook import run_playbook
 from lablib.remote import tls_context
+from lablib.secret import Secret
 
 HOSTS = ("site-debian13", "site-debian12")
 PASSWORD = "dave-Secret-4"
@@ -344,3 +355,69 @@ def test_a_full_mailbox_refuses_mail_at_rcpt_and_warns_its_user(hosts, name, peb
            "IMAP QUOTA %d/%d KiB; queue empty; warnings: %s; past the RCPT check: held (%s), delivered once after room was made; no bounce"
            % (name, QUOTA_KIB, QUOTA_KIB + 50, too_big, accepted, refusal[0], refusal[1], used, limit,
               ", ".join(sorted(warnings)), race))
+
+
+# --- A user removed: the mail stays, the address is refused ------------------------------------------
+
+HOST13 = "site-debian13"
+BOB_PASSWORD = "bob-Secret-2"  # molecule.yml gives bob's hash, made from this password
+
+
+def bob_has(server, mark):
+    """bob's message files (any folder: the spam rule may file the lab's mail into Junk) marked `mark`."""
+    maildir = "/var/vmail/lists.%s/bob/Maildir" % server.vars["site_domain"]
+    return server.run("grep -rlxF --exclude='dovecot*' --exclude=subscriptions --exclude=maildirfolder %s %s 2>/dev/null "
+                      "|| true", "X-Run: " + mark, maildir).stdout.split()
+
+
+def test_a_removed_user_keeps_the_mail_and_the_address_is_refused_despite_the_catch_all(
+        hosts, molecule_env, project_dir, pebble_roots, run_id, tmp_path, report):
+    server = hosts[HOST13]
+    domain = server.vars["site_domain"]
+    bob, alice = "bob@lists." + domain, "alice@" + domain
+    converge = project_dir / "extensions" / "molecule" / "site" / "converge.yml"
+    kept = run_id + "-kept"
+    assert send(server, 25, "someone@peer.test", [bob], headers={"X-Run": kept}).code == 250
+    poll(lambda: bob_has(server, kept), timeout=60, what="bob's message in his Maildir")
+
+    users = [user for user in server.vars["mail_users"] if user["address"] != bob]
+    assert len(users) == len(server.vars["mail_users"]) - 1
+    inventory = inventory_with_change(molecule_env, tmp_path, HOST13, Secret(json.dumps({"mail_users": users})),
+                                      "50-removed-user.json")
+    try:
+        removed = run_playbook(converge, molecule_env, limit=HOST13, inventory_file=inventory)
+        assert removed.rc == 0, removed.failure_messages()
+        said = " ".join(removed.output.split())
+        line = re.search(r"kept: the mailbox of %s, no longer a user \([^)]*\)" % re.escape(bob), said)
+        assert line, said[-3000:]
+        # The mail stays; the address is refused at RCPT although the catch-all of lists.<domain>
+        # would take it; bob can no longer log in.
+        assert bob_has(server, kept)
+        refused_mark = run_id + "-refused"
+        refused = send(server, 25, "someone@peer.test", [bob], headers={"X-Run": refused_mark})
+        assert (refused.code, "5.1.1" in refused.text and "removed" in refused.text) == (550, True), refused
+        with pytest.raises(imaplib.IMAP4.error):
+            imap_fetch(server.address, bob, BOB_PASSWORD, pebble_roots, server_hostname=server.vars["mail_hostname"])
+        to_catch_all = send(server, 25, "someone@peer.test", ["nobody-%s@lists.%s" % (run_id, domain)],
+                            headers={"X-Run": refused_mark + "-other"})
+        assert to_catch_all.code == 250, to_catch_all  # the catch-all still takes other addresses
+        poll(lambda: in_alice(server, pebble_roots, alice, refused_mark + "-other"), timeout=60,
+             what="the catch-all's message at alice")
+        assert in_alice(server, pebble_roots, alice, refused_mark) == []
+    finally:
+        restored = run_playbook(converge, molecule_env, limit=HOST13)
+        assert restored.rc == 0, restored.failure_messages()
+    back = run_id + "-back"
+    assert send(server, 25, "someone@peer.test", [bob], headers={"X-Run": back}).code == 250
+    poll(lambda: bob_has(server, back), timeout=60, what="bob's mail once he is a user again")
+    assert bob_has(server, kept)
+    report("%s removed user: %s; mail to him -> %d %s; IMAP login refused; the catch-all still takes other "
+           "addresses; added back: his old mail is there and new mail arrives" % (HOST13, line.group(0), refused.code,
+                                                                                  refused.text))
+
+
+def in_alice(server, roots, alice, mark):
+    """alice's messages marked `mark`, in INBOX or Junk (where the spam rule files the lab's mail)."""
+    return [message for mailbox in ("INBOX", "Junk")
+            for message in imap_fetch(server.address, alice, "alice-Secret-1", roots,
+                                      server_hostname=server.vars["mail_hostname"], header=("X-Run", mark), mailbox=mailbox)]

@@ -21,6 +21,7 @@ import pytest
 
 from lablib import flush_queue, journal_mark, journal_since
 from lablib.census import judge, message_census, tally
+from lablib.inventory import inventory_with_change
 from lablib.load import LoadSender, inside, reload_times
 from lablib.playbook import run_playbook
 from lablib.postfix import parse_postqueue
@@ -44,25 +45,6 @@ def mail_host(hosts):
 
 def converge_playbook(project_dir):
     return project_dir / "extensions" / "molecule" / "site" / "converge.yml"
-
-
-def inventory_with_change(molecule_env, directory, change):
-    """A copy of the scenario's inventory directory whose host_vars of HOST add `change` (a
-    Secret: JSON of the variables, which hold passwords); the path of its inventory file."""
-    source = Path(molecule_env["MOLECULE_INVENTORY_FILE"]).parent
-    target = Path(directory) / "inventory"
-    shutil.copytree(source, target)
-    host_vars = target / "host_vars" / HOST
-    own = target / "host_vars" / (HOST + ".molecule")
-    if host_vars.is_file():
-        host_vars.rename(own)
-    host_vars.mkdir(mode=0o700)
-    if own.is_file():
-        own.rename(host_vars / "00-molecule.yml")  # Molecule's own host_vars, as they are
-    change_file = host_vars / "50-reload-under-load.json"
-    change_file.touch(mode=0o600)
-    change_file.write_text(str(change), encoding="utf-8")
-    return target / Path(molecule_env["MOLECULE_INVENTORY_FILE"]).name
 
 
 def read_secrets(mail_host):
@@ -96,7 +78,7 @@ def scenario(mail_host, peer, molecule_env, project_dir, run_id, tmp_path_factor
     scratch = tmp_path_factory.mktemp("reload")
     completed = False
     try:
-        inventory_file = inventory_with_change(molecule_env, scratch, change)
+        inventory_file = inventory_with_change(molecule_env, scratch, HOST, change, "50-reload-under-load.json")
         # An admin in a hurry edits main.cf by hand; the converge must undo it.
         mail_host.check("echo %s >> /etc/postfix/main.cf && postfix reload", HAND_EDIT)
         found["banner_before"] = mail_host.check("postconf -h smtpd_banner").strip()
