@@ -39,6 +39,7 @@ DEFAULTS = {
     "mail_acme_directory": "https://acme-v02.api.letsencrypt.org/directory",
     "mail_password_min_length": 12,
     "mail_quota_warnings": [85, 95],
+    "mail_imports": [],
     "mail_greylisting": False,
     "mail_srs": True,
     "mail_spam_reject_score": 15,
@@ -220,6 +221,7 @@ def _rules(values, file_exists):
     users_list = users if _is_list(users) else None
     yield from _users_rules(users, users_list, domains_list, get("mail_password_min_length", _MISSING))
     yield from _user_defaults_rules(get("mail_password_min_length", _MISSING), get("mail_quota_default", _MISSING))
+    yield from _imports_rules(get("mail_imports", DEFAULTS["mail_imports"]), users_list)
     warnings = get("mail_quota_warnings", DEFAULTS["mail_quota_warnings"])
     if not (_is_list(warnings) and all(not isinstance(p, bool) and isinstance(p, int) and 1 <= p <= 100 for p in warnings)
             and len(set(warnings)) == len(warnings)):
@@ -356,6 +358,43 @@ def user_entry_errors(entries, domains, domains_label):
             "a password_hash must be {SCHEME}hash with SCHEME one of %s, on one line without ':'; "
             "wrong for: %s" % (", ".join(HASH_SCHEMES), to_json(bad_hashes))
         )
+
+
+IMPORT_TLS = ("imaps", "starttls")
+
+
+def _imports_rules(imports, users_list):
+    """mail_imports: [{address, host, login, password, port?, tls?}]; messages name entries by
+    position and address, never by login or password."""
+    if not (_is_list(imports) and all(_is_mapping(entry) for entry in imports)):
+        yield "mail_imports", ("must be a list of {address, host, login, password} (port and tls optional), got %s"
+                               % ("a list with entries that are not mappings" if _is_list(imports) else _type_name(imports)))
+        return
+    addresses = {_text(user.get("address", "")).strip().lower() for user in users_list or [] if _is_mapping(user)}
+    for position, entry in enumerate(imports, 1):
+        where = "entry %d" % position
+        address = entry.get("address")
+        if not (_is_string(address) and address.strip().lower() in addresses):
+            yield "mail_imports", "%s: address must be one of mail_users, got %s" % (where, to_json(address))
+        else:
+            where = "entry %d (%s)" % (position, address.strip().lower())
+        host = entry.get("host")
+        if not (_is_string(host) and (_names.is_domain_name(host) or _names.is_ip_address(host))):
+            yield "mail_imports", "%s: host must be the old provider's IMAP server, such as imap.gmail.com, got %s" % (
+                where, to_json(host))
+        for key in ("login", "password"):
+            value = entry.get(key)
+            if not (_is_string(value) and value and "\n" not in value):
+                yield "mail_imports", "%s: %s must be a non-empty string (an app password for the password)" % (where, key)
+        port = entry.get("port", 993)
+        if isinstance(port, bool) or not (str(port).isdigit() and 1 <= int(port) <= 65535):
+            yield "mail_imports", "%s: port must be a TCP port, got %s" % (where, to_json(port))
+        tls = entry.get("tls", "imaps")
+        if tls not in IMPORT_TLS:
+            yield "mail_imports", "%s: tls must be imaps (port 993) or starttls (143), got %s" % (where, to_json(tls))
+        unknown = sorted(set(entry) - {"address", "host", "login", "password", "port", "tls"})
+        if unknown:
+            yield "mail_imports", "%s: unknown keys %s" % (where, to_json(unknown))
 
 
 def _user_defaults_rules(min_length, quota_default):

@@ -17,7 +17,11 @@ and 2.3 (Debian 12), for dave, a user who has done nothing yet:
     RCPT check is held (452) and delivered once there is room; the queue never holds a bounce;
   * a user removed from mail_users (Debian 13): the report says the mailbox is kept, mail to the
     address gets 550 at RCPT although a catch-all covers its domain, the login is refused, and
-    adding the user back restores the old mail and new deliveries.
+    adding the user back restores the old mail and new deliveries;
+  * moving in (mail_imports): each host copies 200 messages in three folders from the other host's
+    dave (the old provider, over IMAPS) into frank: Message-IDs, flags and INTERNALDATEs equal; a
+    rerun copies the message that arrived there since, nothing twice, and keeps the mail
+    delivered here in between; the password is only in a root-only file.
 Run by extensions/molecule/site/verify.yml.
 """
 
@@ -421,3 +425,121 @@ def in_alice(server, roots, alice, mark):
     return [message for mailbox in ("INBOX", "Junk")
             for message in imap_fetch(server.address, alice, "alice-Secret-1", roots,
                                       server_hostname=server.vars["mail_hostname"], header=("X-Run", mark), mailbox=mailbox)]
+
+
+# --- Moving in from the old provider: the other site host plays it -------------------------------------
+
+OLD_FOLDERS = {"INBOX": 120, "Old": 50, "Old/Projects": 30}  # 200 messages
+FLAG_WORDS = ("\\Seen", "\\Flagged", "\\Answered")
+
+
+def other_host(hosts, name):
+    return hosts[next(host for host in HOSTS if host != name)]
+
+
+def imap_client(server, user, password, roots):
+    client = imaplib.IMAP4_SSL(server.address, 993, ssl_context=tls_context(roots, server.vars["mail_hostname"]),
+                               timeout=60)
+    client.login(user, password)
+    return client
+
+
+def fill_old_mailbox(server, user, password, roots, mark):
+    """200 messages in three folders, each with its own flags and an INTERNALDATE in 2019-2020."""
+    client = imap_client(server, user, password, roots)
+    try:
+        number = 0
+        for folder, count in OLD_FOLDERS.items():
+            if folder != "INBOX":
+                client.create('"%s"' % folder)
+            for _index in range(count):
+                number += 1
+                flags = " ".join(flag for flag, every in zip(FLAG_WORDS, (3, 7, 11)) if number % every == 0)
+                when = time.mktime((2019 + number % 2, 1 + number % 12, 1 + number % 28, number % 24, number % 60, 0, 0, 0, 0))
+                message = ("From: someone@old.test\r\nTo: %s\r\nSubject: old %d\r\nMessage-ID: <%s-%d@old.test>\r\n\r\n"
+                           "Ten years of mail, number %d.\r\n" % (user, number, mark, number, number)).encode()
+                typ, data = client.append('"%s"' % folder, "(%s)" % flags if flags else None,
+                                          imaplib.Time2Internaldate(when), message)
+                assert typ == "OK", data
+    finally:
+        client.logout()
+
+
+def mailbox_view(server, user, password, roots, folders):
+    """{folder: {Message-ID: (flags among FLAG_WORDS, INTERNALDATE)}} and the Message-IDs counted once
+    per message, over IMAP."""
+    client = imap_client(server, user, password, roots)
+    view, seen = {}, []
+    try:
+        for folder in folders:
+            typ, _data = client.select('"%s"' % folder, readonly=True)
+            assert typ == "OK", (folder, _data)
+            typ, data = client.fetch("1:*", "(FLAGS INTERNALDATE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+            entries = {}
+            for part in data:
+                if not isinstance(part, tuple):
+                    continue
+                meta, header = part[0].decode(), part[1].decode()
+                message_id = re.search(r"(?im)^Message-ID:\s*(\S+)", header)
+                key = message_id.group(1) if message_id else header.strip()
+                flags = tuple(flag for flag in FLAG_WORDS if flag in meta)
+                internaldate = re.search(r'INTERNALDATE "([^"]+)"', meta).group(1)
+                entries[key] = (flags, internaldate)
+                seen.append(key)
+            view[folder] = entries
+    finally:
+        client.logout()
+    return view, seen
+
+
+@pytest.mark.parametrize("name", HOSTS)
+def test_moving_in_copies_folders_flags_and_dates_once_and_keeps_new_mail(
+        hosts, name, molecule_env, project_dir, pebble_roots, run_id, tmp_path, report):
+    server, old = hosts[name], other_host(hosts, name)
+    old_user, new_user = user_of(old), "frank@" + server.vars["site_domain"]
+    mark = "%s-%s" % (run_id, name)
+    fill_old_mailbox(old, old_user, PASSWORD, pebble_roots, mark)
+    folders = list(OLD_FOLDERS)
+    before, _ids = mailbox_view(old, old_user, PASSWORD, pebble_roots, folders)
+    assert sum(len(entries) for entries in before.values()) >= 200
+
+    change = {"mail_users": list(server.vars["mail_users"]) + [{"address": new_user, "password": "frank-Secret-6"}],
+              "mail_imports": [{"address": new_user, "host": old.vars["mail_hostname"], "login": old_user,
+                                "password": PASSWORD}]}
+    inventory = inventory_with_change(molecule_env, tmp_path, name, Secret(json.dumps(change)), "50-imports.json")
+    converge = project_dir / "extensions" / "molecule" / "site" / "converge.yml"
+    first = run_playbook(converge, molecule_env, limit=name, inventory_file=inventory, timeout=1200)
+    assert first.rc == 0, first.failure_messages()
+    assert PASSWORD not in first.output
+    copied, ids = mailbox_view(server, new_user, "frank-Secret-6", pebble_roots, folders)
+    assert copied == before, {folder: (len(before[folder]), len(copied.get(folder, {}))) for folder in folders}
+    assert len(ids) == len(set(ids))
+    mode = server.check("stat -c %s %s", "%U:%G:%a", "/etc/dovecot/imports/%s.conf" % new_user).strip()
+    assert mode == "root:root:600", mode
+
+    # Between two runs: a new message at the old provider, and mail delivered here.
+    fill_one = imap_client(old, old_user, PASSWORD, pebble_roots)
+    try:
+        fill_one.append("INBOX", None, None, ("From: someone@old.test\r\nSubject: late\r\nMessage-ID: <%s-late@old.test>"
+                                              "\r\n\r\nstill arriving there\r\n" % mark).encode())
+    finally:
+        fill_one.logout()
+    local = send(server, 25, "someone@peer.test", [new_user], headers={"X-Run": mark + "-local"})
+    assert local.code == 250, local
+    poll(lambda: server.check("doveadm search -u %s mailbox '*' HEADER X-Run %s", new_user, mark + "-local").strip(),
+         timeout=60, what="the local message delivered")
+    second = run_playbook(converge, molecule_env, limit=name, inventory_file=inventory, timeout=1200, verbosity=1,
+                          diff=True)
+    assert second.rc == 0, second.failure_messages()
+    assert PASSWORD not in second.output, "the old provider's password is in the -v --diff output"
+    again, ids = mailbox_view(server, new_user, "frank-Secret-6", pebble_roots, folders)
+    assert "<%s-late@old.test>" % mark in again["INBOX"]
+    assert len(ids) == len(set(ids)), "a message was copied twice"
+    assert {folder: entries for folder, entries in again.items() if folder != "INBOX"} == \
+        {folder: entries for folder, entries in before.items() if folder != "INBOX"}
+    kept = server.check("doveadm search -u %s mailbox '*' HEADER X-Run %s", new_user, mark + "-local").strip()
+    assert kept, "the mail delivered here between the imports is gone"
+    report("%s moving in: %d messages in %s from %s (%s, Dovecot imapc): Message-IDs, flags and INTERNALDATEs equal; "
+           "rerun: the late message copied, nothing twice, the mail delivered here kept; the settings file root:root 600"
+           % (name, sum(len(entries) for entries in before.values()), ", ".join(folders), old_user,
+              old.vars["mail_hostname"]))

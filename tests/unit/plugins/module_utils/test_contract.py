@@ -124,6 +124,10 @@ VALID = [
                                  {"address": "bob@lists.site13.test", "password_hash": BOB_HASH, "quota": "1G"},
                                  {"address": "carol@site13.test", "password_hash": BOB_HASH, "quota": 1048576}]},
                  id="quotas"),
+    pytest.param({"mail_imports": [{"address": "Alice@site13.test", "host": "imap.gmail.com", "login": "alice@gmail.com",
+                                    "password": "app pass%word"},
+                                   {"address": "alice@site13.test", "host": "192.0.2.143", "login": "a", "password": "b",
+                                    "port": 143, "tls": "starttls"}]}, id="imports"),
     pytest.param({"mail_quota_default": "2G"}, id="default quota"),
     pytest.param({"mail_quota_default": "750K"}, id="default quota in K"),
     pytest.param({"mail_password_min_length": 8,
@@ -231,6 +235,20 @@ INVALID = [
         "mail_users: every quota must be a size, digits with an optional K, M, G or T suffix such as 500M or 1G; "
         'wrong for: ["alice@site13.test", "bob@site13.test", "carol@site13.test"], got ["lots", "1GB", 0]'],
         id="quotas that are not sizes"),
+    pytest.param({"mail_imports": [{"address": "nobody@site13.test", "host": "imap.example.net", "login": "n",
+                                    "password": "p"}]},
+                 ['mail_imports: entry 1: address must be one of mail_users, got "nobody@site13.test"'], id="import for no user"),
+    pytest.param({"mail_imports": [{"address": "alice@site13.test", "host": "imap example", "login": "",
+                                    "password": "Secret-Old", "port": 99999, "tls": "ssl", "folder": "x"}]},
+                 ['mail_imports: entry 1 (alice@site13.test): host must be the old provider\'s IMAP server, such as '
+                  'imap.gmail.com, got "imap example"',
+                  "mail_imports: entry 1 (alice@site13.test): login must be a non-empty string (an app password for the password)",
+                  "mail_imports: entry 1 (alice@site13.test): port must be a TCP port, got 99999",
+                  'mail_imports: entry 1 (alice@site13.test): tls must be imaps (port 993) or starttls (143), got "ssl"',
+                  'mail_imports: entry 1 (alice@site13.test): unknown keys ["folder"]'], id="import entry wrong"),
+    pytest.param({"mail_imports": {"address": "alice@site13.test"}},
+                 ["mail_imports: must be a list of {address, host, login, password} (port and tls optional), got dict"],
+                 id="imports as a mapping"),
     pytest.param({"mail_quota_warnings": [85, 101]}, [
         "mail_quota_warnings: must be a list of percentages of the quota, whole numbers from 1 to 100, each once, such "
         "as [85, 95] ([] sends no warning), got [85, 101]"], id="quota warning past 100"),
