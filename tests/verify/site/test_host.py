@@ -20,6 +20,8 @@ def secrets(domain):
     """(path, owner, group, mode) of every secret and socket that must be closed to others."""
     return [
         ("/etc/dovecot/users", "root", "dovecot", "0640"),
+        # No secret, but who has a mailbox and how big it may grow: Dovecot's auth reads it.
+        ("/etc/dovecot/userdb", "root", "dovecot", "0640"),
         ("/etc/dovecot/private", "root", "root", "0700"),
         ("/etc/dovecot/private/password-salt-secret", "root", "root", "0600"),
         ("/etc/dovecot/private/password-fingerprints", "root", "root", "0600"),
@@ -36,6 +38,7 @@ def secrets(domain):
         ("/etc/letsencrypt/accounts", "root", "root", "0700"),
         ("/var/spool/postfix/private/auth", "postfix", "postfix", "0660"),
         ("/var/spool/postfix/private/dovecot-lmtp", "postfix", "postfix", "0600"),
+        ("/var/spool/postfix/private/dovecot-quota", "postfix", "postfix", "0600"),
         ("/var/spool/postfix/opendkim", "opendkim", "postfix", "0750"),
         ("/var/spool/postfix/opendkim/opendkim.sock", "opendkim", "postfix", "0660"),
         ("/var/spool/postfix/opendkim/opendkim-ed25519.sock", "opendkim", "postfix", "0660"),
