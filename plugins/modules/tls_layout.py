@@ -85,11 +85,11 @@ options:
     type: dict
     suboptions:
       dir:
-        description: The directory.
+        description: The other lineage's directory.
         type: path
         required: true
       certificate:
-        description: Its certificate, also read as one of O(certificates).
+        description: The other lineage's certificate, read like O(preferred_target.certificate).
         type: path
         required: true
       next_link:
