@@ -140,6 +140,10 @@ def dovecot_errors(values):
     if isinstance(port, bool) or not (DIGITS_RE.match(str(port)) and 1 <= _int(port) <= 65535):
         errors.append("dovecot_submission_port: must be a TCP port from 1 to 65535 (Postfix's loopback listener for "
                       "Sieve's redirects and vacation replies), got %s" % to_json(port))
+    interval = values.get("dovecot_import_progress_interval", 30)
+    if isinstance(interval, bool) or not (DIGITS_RE.match(str(interval)) and 1 <= _int(interval) <= 86400):
+        errors.append("dovecot_import_progress_interval: must be a whole number of seconds from 1 to 86400 (between "
+                      "an import's progress lines), got %s" % to_json(interval))
     if not (_absolute(values.get("dovecot_tls_cert_file")) and _absolute(values.get("dovecot_tls_key_file"))):
         errors.append("dovecot_tls_cert_file: dovecot_tls_cert_file and dovecot_tls_key_file must be absolute paths")
     users = values.get("dovecot_users", [])

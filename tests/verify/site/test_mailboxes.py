@@ -505,7 +505,8 @@ def test_moving_in_copies_folders_flags_and_dates_once_and_keeps_new_mail(
 
     change = {"mail_users": list(server.vars["mail_users"]) + [{"address": new_user, "password": "frank-Secret-6"}],
               "mail_imports": [{"address": new_user, "host": old.vars["mail_hostname"], "login": old_user,
-                                "password": PASSWORD}]}
+                                "password": PASSWORD}],
+              "dovecot_import_progress_interval": 1}
     inventory = inventory_with_change(molecule_env, tmp_path, name, Secret(json.dumps(change)), "50-imports.json")
     converge = project_dir / "extensions" / "molecule" / "site" / "converge.yml"
     try:
@@ -524,9 +525,19 @@ def moved_in(run, report):
         "server", "old", "name", "converge", "molecule_env", "inventory"))
     new_user, old_user, mark, folders, before, pebble_roots = (run[key] for key in (
         "new_user", "old_user", "mark", "folders", "before", "roots"))
+    since = journal_mark(server)
     first = run_playbook(converge, molecule_env, limit=name, inventory_file=inventory, timeout=1200)
     assert first.rc == 0, first.failure_messages()
     assert PASSWORD not in first.output
+    total = sum(len(entries) for entries in before.values())
+    progress = [entry["MESSAGE"] for entry in journal_since(server, since, identifier="postmaster-mail-import")]
+    assert "%s: copying from %s: %d messages there, 0 here before" % (new_user, old.vars["mail_hostname"], total) \
+        in progress, progress
+    assert any(re.match(r"%s: done in \d+ s: %d new messages, %d here now \(%d there\)$" % (
+        re.escape(new_user), total, total, total), line) for line in progress), progress
+    said = " ".join(first.output.split())
+    assert "moved in: %s: %d new messages copied, %d here now (%d in the old mailbox)" % (
+        new_user, total, total, total) in said, "the report does not say what was moved in"
     copied, ids = mailbox_view(server, new_user, "frank-Secret-6", pebble_roots, folders)
     assert copied == before, {folder: (len(before[folder]), len(copied.get(folder, {}))) for folder in folders}
     assert len(ids) == len(set(ids))
@@ -548,6 +559,7 @@ def moved_in(run, report):
                           diff=True)
     assert second.rc == 0, second.failure_messages()
     assert PASSWORD not in second.output, "the old provider's password is in the -v --diff output"
+    assert "moved in: %s: 1 new messages copied" % new_user in " ".join(second.output.split())
     again, ids = mailbox_view(server, new_user, "frank-Secret-6", pebble_roots, folders)
     assert "<%s-late@old.test>" % mark in again["INBOX"]
     assert len(ids) == len(set(ids)), "a message was copied twice"
@@ -556,6 +568,5 @@ def moved_in(run, report):
     kept = server.check("doveadm search -u %s mailbox '*' HEADER X-Run %s", new_user, mark + "-local").strip()
     assert kept, "the mail delivered here between the imports is gone"
     report("%s moving in: %d messages in %s from %s (%s, Dovecot imapc): Message-IDs, flags and INTERNALDATEs equal; "
-           "rerun: the late message copied, nothing twice, the mail delivered here kept; the settings file root:root 600"
-           % (name, sum(len(entries) for entries in before.values()), ", ".join(folders), old_user,
-              old.vars["mail_hostname"]))
+           "rerun: the late message copied, nothing twice, the mail delivered here kept; the settings file root:root 600; "
+           "the journal: %s" % (name, total, ", ".join(folders), old_user, old.vars["mail_hostname"], " / ".join(progress)))

@@ -56,6 +56,8 @@ def test_the_defaults_of_each_role_are_valid(role):
     ("dovecot", {"dovecot_sieve_max_redirects": 101}, "dovecot_sieve_max_redirects: must be a whole number of redirects from 0"),
     ("dovecot", {"dovecot_sieve_max_redirects": True}, "dovecot_sieve_max_redirects: must be a whole number of redirects from 0"),
     ("dovecot", {"dovecot_submission_port": 70000}, "dovecot_submission_port: must be a TCP port from 1 to 65535"),
+    ("dovecot", {"dovecot_import_progress_interval": 0}, "dovecot_import_progress_interval: must be a whole number"),
+    ("dovecot", {"dovecot_import_progress_interval": "30s"}, "dovecot_import_progress_interval: must be a whole"),
     ("dovecot", {"dovecot_tls_key_file": "key.pem"},
      "dovecot_tls_cert_file: dovecot_tls_cert_file and dovecot_tls_key_file must be absolute paths"),
     ("dovecot", {"dovecot_users": [{"address": "bob@example.net", "password": "s3cret-Pass"}]},
