@@ -12,7 +12,7 @@ VENV := $(CURDIR)/.venv
 CACHE := $(CURDIR)/.cache
 COLLECTIONS := $(CACHE)/collections
 ANSIBLE_WHEEL_VERSION := 12.3.0
-SCENARIOS ?= roles site
+SCENARIOS ?= roles site fleet
 
 export PATH := $(VENV)/bin:$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/tests/lab/containers.conf
@@ -38,7 +38,7 @@ help:
 	@echo "make images      build the lab images (only those whose recipe changed)"
 	@echo "make demo        a working mail server in the lab, its DNS checked, mail sent; make demo-clean"
 	@echo "make lab         start the lab (DNS, resolver, ACME, peer); make lab-down stops it"
-	@echo "make lint | sanity | units | integration | smoke | molecule [SCENARIOS='roles site']"
+	@echo "make lint | sanity | units | integration | smoke | molecule [SCENARIOS='roles site fleet']"
 	@echo "make soak        the roles scenario's OpenDKIM boot loop with 30 boots (make test boots 3 times)"
 	@echo "make mutants     the site scenario's verify against five broken variants of the collection (each must fail)"
 	@echo "make bench       timings of site.yml and of mail through the server against their floors [BENCH_RUNS=3]"

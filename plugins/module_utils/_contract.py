@@ -21,7 +21,7 @@ import re
 
 from collections.abc import Mapping
 
-from ansible_collections.postmaster.mail.plugins.module_utils import _names, _outbound
+from ansible_collections.postmaster.mail.plugins.module_utils import _backup, _names, _outbound
 
 # The literal defaults of the optional variables (the server role's defaults/main.yml and its
 # argument spec say the same). Computed ones (mail_acme_email, mail_dmarc_rua, mail_public_ipv4,
@@ -64,6 +64,8 @@ DEFAULTS = {
     "mail_mta_sts_mode": "testing",
     "mail_mta_sts_max_age": 604800,
     "mail_autoconfig": True,
+    "mail_backup": {},
+    "mail_backup_restore": False,
 }
 
 MTA_STS_MODES = ("testing", "enforce", "none")
@@ -234,6 +236,7 @@ def _rules(values, file_exists):
     yield from _dkim_rules(values)
     yield from _defence_rules(values)
     yield from _reputation_rules(values)
+    yield from _backup_rules(values)
 
 
 def _hostname_rules(hostname):
@@ -627,6 +630,33 @@ def _defence_rules(values):
 
 def _whole(value, low):
     return not isinstance(value, bool) and isinstance(value, int) and value >= low
+
+
+BACKUP_KEYS = ("repository", "password", "schedule", "keep", "environment")
+
+
+def _backup_rules(values):
+    """mail_backup: {repository, password, schedule?, keep?, environment?} (the backup role's rules,
+    _backup.py, under the contract's names); mail_backup_restore: a bool, with mail_backup."""
+    backup = values.get("mail_backup", DEFAULTS["mail_backup"])
+    restore = values.get("mail_backup_restore", DEFAULTS["mail_backup_restore"])
+    if not isinstance(restore, bool):
+        yield "mail_backup_restore", "must be true (one run on a fresh host) or false, got %s" % to_json(restore)
+    if backup is None or (_is_mapping(backup) and not backup):
+        if restore is True:
+            yield "mail_backup_restore", "needs mail_backup: the repository to restore from"
+        return
+    if not _is_mapping(backup):
+        yield "mail_backup", "must be a mapping {repository, password, schedule, keep, environment}, got %s" % _type_name(backup)
+        return
+    unknown = sorted(str(key) for key in backup if key not in BACKUP_KEYS)
+    if unknown:
+        yield "mail_backup", "unknown keys %s (it takes %s)" % (to_json(unknown), ", ".join(BACKUP_KEYS))
+    if not backup.get("repository"):
+        yield "mail_backup", "repository: must be given (a path, sftp:user@host:/path, rest:https://..., s3:...)"
+        return
+    for key, message in _backup.setting_errors({key: backup[key] for key in BACKUP_KEYS if key in backup}):
+        yield "mail_backup", "%s: %s" % (key, message)
 
 
 def _reputation_rules(values):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 
-from ansible_collections.postmaster.mail.plugins.module_utils import _dkim, _names, _passwords
+from ansible_collections.postmaster.mail.plugins.module_utils import _backup, _dkim, _names, _passwords
 from ansible_collections.postmaster.mail.plugins.module_utils._contract import (
     ACME_DIRECTORY_RE, TLS_MODES, _is_list, dnsbl_site_errors, is_network, to_json, user_entry_errors,
 )
@@ -399,7 +399,13 @@ def mta_sts_errors(values):
     return errors
 
 
-RULES = {"certbot": certbot_errors, "fail2ban": fail2ban_errors, "nginx": nginx_errors, "mta_sts": mta_sts_errors,
+def backup_errors(values):
+    """The backup role's rules (plugins/module_utils/_backup.py); the password is never part of a message."""
+    settings = {key[len("backup_"):]: value for key, value in values.items() if key.startswith("backup_")}
+    return ["backup_%s: %s" % (key, message) for key, message in _backup.setting_errors(settings)]
+
+
+RULES = {"backup": backup_errors, "certbot": certbot_errors, "fail2ban": fail2ban_errors, "nginx": nginx_errors, "mta_sts": mta_sts_errors,
          "postfix": postfix_errors, "dovecot": dovecot_errors, "opendkim": opendkim_errors,
          "rspamd": rspamd_errors, "unbound": unbound_errors}
 

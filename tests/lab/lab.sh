@@ -152,6 +152,9 @@ wait_for() {  # wait_for <what> <command...>: up to 30 s
 up() {
   "$here/images.sh" tools
   mkdir -p "$LAB_STATE"
+  # The backups' repositories (the fleet scenario's hosts mount it): outside every mail host, as a
+  # backup disk or server is.
+  mkdir -p "$LAB_STATE/backup" && chmod 0700 "$LAB_STATE/backup"
   make_state_id
   make_network
   if ! current postmaster-lab-dns; then make_zones; fi

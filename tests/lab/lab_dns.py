@@ -28,7 +28,7 @@ import dns.update
 
 SERVER = "10.47.25.53"
 # The zones tests/lab/lib.sh (LAB_ZONES) creates and tests/lab/dns/knot.conf serves.
-ZONES = ("lab.test", "peer.test", "example.test", "example.net", "demo.test", "site13.test", "site12.test",
+ZONES = ("lab.test", "peer.test", "example.test", "example.net", "demo.test", "site13.test", "site12.test", "fleet.test",
          "25.47.10.in-addr.arpa", "0.0.0.0.0.0.0.0.5.2.0.0.7.4.d.f.ip6.arpa")
 
 

@@ -31,7 +31,7 @@ die() { printf '[lab] error: %s\n' "$*" >&2; exit 1; }
 # Each consumer that needs "exactly the generated records" has zones of its own: the demo
 # (demo.test) and the site scenario (site13.test, site12.test). Keep in step with dns/knot.conf
 # and lab_dns.py.
-LAB_ZONES="lab.test peer.test example.test example.net demo.test site13.test site12.test 25.47.10.in-addr.arpa $LAB_REVERSE6 secure.test bogus.test"
+LAB_ZONES="lab.test peer.test example.test example.net demo.test site13.test site12.test fleet.test 25.47.10.in-addr.arpa $LAB_REVERSE6 secure.test bogus.test"
 # Zones Knot signs (knot.conf) whose DS lab.sh writes to .cache/lab/dnssec/<zone>.ds, and those of
 # them the lab resolver trusts (bogus.test is signed too, for a wrong anchor: no DS is written).
 LAB_SIGNED_ZONES="secure.test peer.test site13.test site12.test demo.test"

@@ -88,7 +88,7 @@ def test_the_defaults_are_the_server_roles():
     options = spec["argument_specs"]["main"]["options"]
     assert {name: o["default"] for name, o in options.items() if "default" in o} == _contract.DEFAULTS
     wiring = "".join((SERVER_ROLE / part).read_text() for part in ("tasks/main.yml", "vars/main.yml"))
-    used = dict(re.findall(r"\b(mail_[a-z0-9_]+) \| default\(('[^']*'|\[[0-9, ]*\]|false|true|[0-9]+)\)", wiring))
+    used = dict(re.findall(r"\b(mail_[a-z0-9_]+) \| default\(('[^']*'|\[[0-9, ]*\]|\{\}|false|true|[0-9]+)\)", wiring))
     assert used, "no defaults found in the wiring"
     for name, literal in used.items():
         if name in _contract.DEFAULTS:
@@ -128,6 +128,10 @@ VALID = [
                                     "password": "app pass%word"},
                                    {"address": "alice@site13.test", "host": "192.0.2.143", "login": "a", "password": "b",
                                     "port": 143, "tls": "starttls"}]}, id="imports"),
+    pytest.param({"mail_backup": {"repository": "/srv/backup/mail", "password": "backup-Secret-12"}}, id="backup"),
+    pytest.param({"mail_backup": {"repository": "sftp:backup@store.example.net:/mail", "password": "backup-Secret-12",
+                                  "schedule": "daily", "keep": {"daily": 14}, "environment": {"RESTIC_COMPRESSION": "max"}},
+                  "mail_backup_restore": True}, id="backup with everything, and a restore"),
     pytest.param({"mail_quota_default": "2G"}, id="default quota"),
     pytest.param({"mail_quota_default": "750K"}, id="default quota in K"),
     pytest.param({"mail_password_min_length": 8,
@@ -249,6 +253,26 @@ INVALID = [
     pytest.param({"mail_imports": {"address": "alice@site13.test"}},
                  ["mail_imports: must be a list of {address, host, login, password} (port and tls optional), got dict"],
                  id="imports as a mapping"),
+    pytest.param({"mail_backup": {"repository": "/srv/backup", "password": "short", "keep": {"daily": 0, "yearly": 2},
+                                  "environment": {"aws key": "x"}, "schedule": ""}},
+                 ["mail_backup: password: must be one line of 12 characters or more (the backups' encryption depends on it; "
+                  "keep it in a vault, and off the host)",
+                  'mail_backup: environment: names must be environment variable names (A-Z, 0-9, _) with one-line values; '
+                  'invalid: ["aws key"]',
+                  'mail_backup: schedule: must be a systemd calendar event such as daily or *-*-* 03:17:00, got ""',
+                  "mail_backup: keep: must map daily, weekly and/or monthly to whole numbers of snapshots, one of them 1 or "
+                  'more, such as {daily: 7, weekly: 5, monthly: 12}, got {"daily": 0, "yearly": 2}'], id="backup settings wrong"),
+    pytest.param({"mail_backup": {"password": "backup-Secret-12", "target": "/srv"}},
+                 ['mail_backup: unknown keys ["target"] (it takes repository, password, schedule, keep, environment)',
+                  "mail_backup: repository: must be given (a path, sftp:user@host:/path, rest:https://..., s3:...)"],
+                 id="backup without a repository"),
+    pytest.param({"mail_backup": "/srv/backup"},
+                 ["mail_backup: must be a mapping {repository, password, schedule, keep, environment}, got str"],
+                 id="backup as a string"),
+    pytest.param({"mail_backup_restore": True}, ["mail_backup_restore: needs mail_backup: the repository to restore from"],
+                 id="restore without a backup"),
+    pytest.param({"mail_backup_restore": "yes", "mail_backup": {"repository": "/srv/b", "password": "backup-Secret-12"}},
+                 ['mail_backup_restore: must be true (one run on a fresh host) or false, got "yes"'], id="restore not a bool"),
     pytest.param({"mail_quota_warnings": [85, 101]}, [
         "mail_quota_warnings: must be a list of percentages of the quota, whole numbers from 1 to 100, each once, such "
         "as [85, 95] ([] sends no warning), got [85, 101]"], id="quota warning past 100"),

@@ -22,7 +22,10 @@ NGINX = {"nginx_cert_file": "/etc/tls/fullchain.pem", "nginx_key_file": "/etc/tl
                          {"name": "autoconfig", "names": ["autoconfig.example.org", "autodiscover.example.org"],
                           "files": [{"path": "/mail/config-v1.1.xml", "file": "config-v1.1.xml", "content": "x"}]}]}
 MTA_STS = {"mta_sts_port": 8461, "mta_sts_timeout": 4, "mta_sts_strict_testing": False}
-VALID = {"postfix": POSTFIX, "dovecot": DOVECOT, "opendkim": OPENDKIM, "fail2ban": FAIL2BAN, "nginx": NGINX, "mta_sts": MTA_STS}
+BACKUP = {"backup_repository": "/srv/backup", "backup_password": "backup-Secret-12", "backup_paths": ["/var/vmail"],
+          "backup_owners": [{"path": "/var/vmail", "user": "vmail", "group": "vmail"}], "backup_schedule": "daily",
+          "backup_delay": 1800, "backup_keep": {"daily": 7, "weekly": 5, "monthly": 12}, "backup_environment": {}}
+VALID = {"backup": BACKUP, "postfix": POSTFIX, "dovecot": DOVECOT, "opendkim": OPENDKIM, "fail2ban": FAIL2BAN, "nginx": NGINX, "mta_sts": MTA_STS}
 
 
 def _site(**change):
@@ -64,6 +67,13 @@ def test_the_defaults_of_each_role_are_valid(role):
      'dovecot_users: every user must be in a domain of dovecot_domains (example.org); not served: ["bob@example.net"]'),
     ("dovecot", {"dovecot_users": [{"address": "bob@example.org"}]},
      'dovecot_users: every user needs exactly one of password or password_hash; wrong for: ["bob@example.org"]'),
+    ("backup", {"backup_paths": ["var/vmail"]},
+     'backup_paths: must be a non-empty list of absolute paths; invalid: ["var/vmail"]'),
+    ("backup", {"backup_owners": [{"path": "/var/vmail", "user": "Vmail"}]},
+     'backup_owners: each must be {path (absolute, no spaces), user, group} with system user and group names; invalid: '
+     '[{"path": "/var/vmail", "user": "Vmail"}]'),
+    ("backup", {"backup_repository": " /srv/b"}, "backup_repository: must be one restic repository"),
+    ("backup", {"backup_delay": "30m"}, 'backup_delay: must be a whole number of seconds from 0 to 86400, got "30m"'),
     ("fail2ban", {"fail2ban_maxretry": 0}, "fail2ban_maxretry: must be a whole number of failed logins, 1 or more, got 0"),
     ("fail2ban", {"fail2ban_bantime": "1h"}, 'fail2ban_bantime: must be a whole number of seconds, 1 or more, got "1h"'),
     ("fail2ban", {"fail2ban_ignore_networks": ["192.0.2.0/24", "10.0.0.0/33", "office"]},
