@@ -68,8 +68,10 @@ def digests(host):
 
 def at_peer(peer, mark, what):
     """The path of the message with X-Run: mark in the peer's catch-all Maildir."""
-    return poll(lambda: peer.sh('grep -l -x -F "X-Run: $1" %s/* 2>/dev/null | head -1' % CAPTURE, mark).stdout.strip(),
-                timeout=60, interval=0.5, what=what)
+    def look():
+        return peer.sh('grep -l -x -F "X-Run: $1" %s/* 2>/dev/null | head -1' % CAPTURE, mark).stdout.strip()
+
+    return poll(look, timeout=60, interval=0.5, what=what)
 
 
 @pytest.fixture(scope="module")
@@ -149,8 +151,8 @@ def test_a_new_machine_from_the_backup_has_the_mail_keys_and_secrets(
     assert spare.check("systemctl is-enabled postmaster-mail-backup.timer").strip() == "enabled"
     report("restore: %s's backup on a bare Debian 13 (%s): %d messages and their flags, the DKIM key (signature "
            "verified against the published record), SRS, salt and TLS keys identical (sha256); owners by name; "
-           "the old SRS address %s... still returns a bounce" % (HOSTNAME, spare.address, len(before["view"]),
-                                                                    before["srs"][:24]))
+           "the old SRS address %s... still returns a bounce"
+           % (HOSTNAME, spare.address, len(before["view"]), before["srs"][:24]))
 
 
 def test_a_backup_that_cannot_reach_its_repository_fails_and_the_report_says_so(
