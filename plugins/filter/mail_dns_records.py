@@ -53,6 +53,11 @@ options:
     description: The closing mechanism of the SPF record; C(+all) is refused.
     type: str
     default: "~all"
+  spf_extra:
+    description: Further SPF mechanisms, such as a smarthost provider's C(include:spf.example.net), before O(spf_all).
+    type: list
+    elements: str
+    default: []
   ttl:
     description: TTL of every record.
     type: int
@@ -121,7 +126,7 @@ from ansible_collections.postmaster.mail.plugins.module_utils import _dane, _rec
 
 def mail_dns_records(hostname, domains, ipv4=None, ipv6=None, dkim_records=None, dmarc_policy="none",
                      dmarc_rua=None, spf_all="~all", ttl=3600, addresses_given=False, certificates=None,
-                     services=None, tls_rpt_rua=None, mta_sts=None, autoconfig=False):
+                     services=None, tls_rpt_rua=None, mta_sts=None, autoconfig=False, spf_extra=None):
     if spf_all.strip().lstrip("+") == "all":
         raise AnsibleFilterError("spf_all: +all authorises every server on the internet; use ~all or -all")
     tlsa = []
@@ -139,7 +144,7 @@ def mail_dns_records(hostname, domains, ipv4=None, ipv6=None, dkim_records=None,
         return _records.generate(hostname, domains, ipv4 or [], ipv6 or [], dkim_records or {}, dmarc_policy,
                                  dmarc_rua, spf_all, ttl, addresses_given=addresses_given, tlsa=tlsa,
                                  services=services, tls_rpt_rua=list(tls_rpt_rua or []), mta_sts=mta_sts,
-                                 autoconfig=bool(autoconfig))
+                                 autoconfig=bool(autoconfig), spf_extra=list(spf_extra or []))
     except (ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
         raise AnsibleFilterError("mail_dns_records: %s" % (exc,)) from exc
 

@@ -66,6 +66,7 @@ DEFAULTS = {
     "mail_autoconfig": True,
     "mail_backup": {},
     "mail_backup_restore": False,
+    "mail_relayhost": {},
 }
 
 MTA_STS_MODES = ("testing", "enforce", "none")
@@ -237,6 +238,9 @@ def _rules(values, file_exists):
     yield from _defence_rules(values)
     yield from _reputation_rules(values)
     yield from _backup_rules(values)
+    for key, message in _outbound.relayhost_errors(values.get("mail_relayhost", DEFAULTS["mail_relayhost"]),
+                                                   lambda host: _names.is_domain_name(host) or _names.is_ip_address(host)):
+        yield "mail_relayhost" + (("." + key) if key else ""), message
 
 
 def _hostname_rules(hostname):

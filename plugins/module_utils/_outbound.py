@@ -10,6 +10,8 @@ when told to; otherwise IPv4 only. A server without IPv4 uses IPv6 whatever its 
 
 from __future__ import annotations
 
+import re
+
 MODES = ("auto", "true", "false")
 
 
@@ -50,3 +52,45 @@ def decide(mode, ipv4, ipv6, reverse=None, hostname=""):
                                          "refuse such mail over IPv6); IPv6 follows once it has"
                                          % (", ".join(missing), hostname or "of the server's name")}
     return {"ipv6": True, "reason": "IPv4 and IPv6: the PTR of %s is %s, forward-confirmed" % (", ".join(ipv6), hostname)}
+
+
+# The smarthost (mail_relayhost / postfix_relayhost) ---------------------------------------------
+RELAYHOST_KEYS = ("host", "port", "user", "password", "tls", "spf")
+SPF_MECHANISM_RE = re.compile(r"^(include|a|mx|ip4|ip6|exists):\S+(\s+(include|a|mx|ip4|ip6|exists):\S+)*\Z")
+RELAYHOST_TLS = ("verify", "encrypt")
+
+
+def relayhost_errors(settings, is_host):
+    """[(key, message)] for a smarthost ``settings`` ({host, port, user, password, tls}); ``is_host``
+    tells a host name or IP address. Empty settings: no smarthost, nothing to check. No message
+    shows the password."""
+    if not settings:
+        return []
+    if not isinstance(settings, dict):
+        return [("", "must be a mapping {host, port, user, password, tls}")]
+    errors = []
+    unknown = sorted(str(key) for key in settings if key not in RELAYHOST_KEYS)
+    if unknown:
+        errors.append(("", "unknown keys %s (it takes %s)" % (", ".join(unknown), ", ".join(RELAYHOST_KEYS))))
+    host = settings.get("host")
+    if not (isinstance(host, str) and is_host(host)):
+        errors.append(("host", "must be the smarthost's name (or address), such as smtp.example.net"))
+    port = settings.get("port", 587)
+    if isinstance(port, bool) or not str(port).isdigit() or not 1 <= int(port) <= 65535:
+        errors.append(("port", "must be a TCP port: 587 (STARTTLS) or 465 (TLS from the start), got %s" % (port,)))
+    user, password = settings.get("user"), settings.get("password")
+    if (user is None) != (password is None):
+        errors.append(("user", "user and password go together (or neither, for a smarthost that knows this host by "
+                               "its address)"))
+    for key, value in (("user", user), ("password", password)):
+        if value is not None and (not isinstance(value, str) or not value or any(c in value for c in "\n\r")):
+            errors.append((key, "must be a non-empty one-line string"))
+    spf = settings.get("spf")
+    if spf is not None and not (isinstance(spf, str) and SPF_MECHANISM_RE.match(spf)):
+        errors.append(("spf", "must be the SPF mechanisms that authorise the smarthost, such as "
+                              "include:spf.example.net, got %s" % (spf,)))
+    if settings.get("tls", "verify") not in RELAYHOST_TLS:
+        errors.append(("tls", "must be verify (the certificate checked against the host name, the default) or "
+                              "encrypt (TLS without checking it), got %s" % (settings.get("tls"),)))
+    return errors
+

@@ -75,7 +75,7 @@ def tls_rpt_value(rua):
 
 def generate(hostname, domains, ipv4=(), ipv6=(), dkim_records=None, dmarc_policy="none", dmarc_rua=None,
              spf_all="~all", ttl=3600, mx_preference=10, addresses_given=False, tlsa=(), services=None,
-             tls_rpt_rua=(), mta_sts=None, autoconfig=False):
+             tls_rpt_rua=(), mta_sts=None, autoconfig=False, spf_extra=()):
     """{'zones': {name: fragment}, 'reverse': fragment, 'records': [rows], 'warnings': [...], 'tlsa': [...],
     'mta_sts_policy': text or '', 'web_names': [...]}.
 
@@ -84,7 +84,8 @@ def generate(hostname, domains, ipv4=(), ipv6=(), dkim_records=None, dmarc_polic
     None publishes no SRV record. tls_rpt_rua: where TLS reports go; empty: no TLS-RPT record.
     mta_sts: {'mode', 'max_age'} publishes an MTA-STS policy (its web name's A/AAAA and its
     `_mta-sts` TXT id); autoconfig: the autoconfig/autodiscover names' A/AAAA. web_names: the names
-    the web endpoint serves, which its certificate covers.
+    the web endpoint serves, which its certificate covers. spf_extra: further SPF mechanisms (a
+    smarthost's include:), before spf_all.
     """
     hostname = hostname.lower().rstrip(".")
     domains = [d.lower().rstrip(".") for d in domains]
@@ -106,7 +107,8 @@ def generate(hostname, domains, ipv4=(), ipv6=(), dkim_records=None, dmarc_polic
         add(home, hostname, "AAAA", address)
     for value in tlsa or ():
         add(home, _dane.tlsa_name(hostname), "TLSA", value)
-    authorised = ["ip4:%s" % a for a in ipv4] + ["ip6:%s" % a for a in ipv6] or ["a:%s" % hostname]
+    # A smarthost's provider sends for the host: its SPF mechanisms (e.g. include:...) join ours.
+    authorised = (["ip4:%s" % a for a in ipv4] + ["ip6:%s" % a for a in ipv6] or ["a:%s" % hostname]) + list(spf_extra)
     spf = " ".join(["v=spf1"] + authorised + [spf_all])
     # The host name's own SPF: receivers check the HELO name with it, and forwarded mail leaves
     # with an SRS envelope sender in the host name's domain.

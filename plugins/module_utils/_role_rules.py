@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 
-from ansible_collections.postmaster.mail.plugins.module_utils import _backup, _dkim, _names, _passwords
+from ansible_collections.postmaster.mail.plugins.module_utils import _backup, _dkim, _names, _outbound, _passwords
 from ansible_collections.postmaster.mail.plugins.module_utils._contract import (
     ACME_DIRECTORY_RE, TLS_MODES, _is_list, dnsbl_site_errors, is_network, to_json, user_entry_errors,
 )
@@ -21,6 +21,10 @@ NETWORK_RE = re.compile(
     r"|\[[0-9a-fA-F:.]+\](/([0-9]|[1-9][0-9]|1[01][0-9]|12[0-8]))?)$")
 INTERNAL_HOST_RE = re.compile(r"^[0-9A-Fa-f:.]+(/[0-9]+)?\Z|^[A-Za-z0-9.-]+\Z")
 DIGITS_RE = re.compile(r"^[0-9]+\Z")
+
+
+def _relay_host_name(value):
+    return _names.is_domain_name(value) or _names.is_ip_address(value)
 
 
 def _int(value):
@@ -54,7 +58,8 @@ def _domains_rule(name, domains):
 
 
 def postfix_errors(values):
-    errors = []
+    errors = ["postfix_relayhost%s: %s" % (("." + key) if key else "", message) for key, message in
+              _outbound.relayhost_errors(values.get("postfix_relayhost", {}), _relay_host_name)]
     hostname = values.get("postfix_myhostname")
     if not (isinstance(hostname, str) and _names.is_domain_name(hostname)):
         errors.append("postfix_myhostname: must be a fully qualified host name such as mail.example.org, got %s"

@@ -37,7 +37,7 @@ attributes:
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: full
-    details: One diff per changed file. The tables hold addresses, not secrets.
+    details: One diff per changed file. The tables hold addresses, not secrets; a changed O(secret_tables) file is named, never shown.
   idempotent:
     description: When run twice in a row with the same arguments, the second run reports no change.
     support: full
@@ -72,6 +72,13 @@ options:
       - Their indexes are C(<file>.<map_type>).
       - A table whose name ends in C(.regexp), C(.cidr) or C(.pcre) is given as its text instead, and
         written as it is with no index (Postfix reads such a table whole).
+    type: dict
+    default: {}
+  secret_tables:
+    description:
+      - Lookup tables holding secrets (the smarthost's SASL password), like O(tables), but written
+        C(root:root) mode C(0600), their indexes too, and never shown in a diff or a result.
+      - Postfix opens them as root before a process drops its privileges.
     type: dict
     default: {}
   aliases:
@@ -190,6 +197,7 @@ from ansible_collections.postmaster.mail.plugins.module_utils import _files, _po
 OWNER = "root"
 GROUP = "root"
 MODE = "0644"
+SECRET_MODE = "0600"
 # How far back main.cf is dated once written (see PostfixConfig.write).
 SETTLE_SECONDS = 2
 
@@ -203,6 +211,8 @@ class PostfixConfig:
         self.master_path = os.path.join(self.config_dir, "master.cf")
         # Tables Postfix reads whole (regexp, cidr, pcre): written, never indexed.
         self.patterns = set()
+        # Tables holding secrets: 0600, never in a diff.
+        self.secrets = set()
 
     def render(self):
         """Path => new text, in the order the files go live (sources first, main.cf last)."""
@@ -223,6 +233,15 @@ class PostfixConfig:
                     self.module.fail_json(msg="tables: %s must be a dict of key => value (a .regexp, .cidr or .pcre "
                                               "table: its text)" % name)
                 files[path] = _postfix.render_table(entries, header)
+            for name in sorted(params["secret_tables"]):
+                entries = params["secret_tables"][name]
+                if _postfix.table_name_problem(name) or _postfix.PATTERN_TABLE_RE.search(name) or name in params["tables"]:
+                    self.module.fail_json(msg="secret_tables: %s must be an indexed table of a name of its own" % name)
+                if not isinstance(entries, dict):
+                    self.module.fail_json(msg="secret_tables: %s must be a dict of key => value" % name)
+                path = os.path.join(self.config_dir, name)
+                files[path] = _postfix.render_table(entries, header)
+                self.secrets.add(path)
             if params["aliases"] is not None:
                 files[params["aliases_path"]] = _postfix.render_aliases(params["aliases"], header)
             files[self.master_path] = _postfix.render_master_cf(params["master_cf"], header)
@@ -251,6 +270,9 @@ class PostfixConfig:
             if self.install(path, wanted[path], current[path]):
                 files.append(path)
         for path in changed_content:
+            if path in self.secrets:
+                diff.append({"before": "", "after": "(a secret: not shown)\n", "before_header": path, "after_header": path})
+                continue
             diff.append({"before": current[path] or "", "after": wanted[path],
                          "before_header": path if current[path] is not None else "%s (absent)" % path,
                          "after_header": path})
@@ -260,6 +282,14 @@ class PostfixConfig:
                                        [path for path in indexed if path in changed_content])
         if not check_mode:
             self.rebuild(stale, params["candidate_dir"] if config_changes else self.config_dir)
+        for path in sorted(self.secrets):
+            # The index (and LMDB's lock file) of a secret table is the table's own: root only.
+            for index in (_postfix.index_path(path, params["map_type"]), _postfix.index_path(path, params["map_type"]) + "-lock"):
+                if os.path.exists(index):
+                    file_args = self.module.load_file_common_arguments(
+                        {"path": index, "owner": OWNER, "group": GROUP, "mode": SECRET_MODE})
+                    if self.module.set_fs_attributes_if_different(file_args, False) and path not in files:
+                        files.append(path)
 
         for path in (self.master_path, self.main_path):
             if self.install(path, wanted[path], current[path]):
@@ -285,11 +315,12 @@ class PostfixConfig:
             self.write(path, text)
         # Also for an unchanged file: a mode or owner changed by hand is put back (in check mode
         # only reported).
-        file_args = self.module.load_file_common_arguments({"path": path, "owner": OWNER, "group": GROUP, "mode": MODE})
+        mode = SECRET_MODE if path in self.secrets else MODE
+        file_args = self.module.load_file_common_arguments({"path": path, "owner": OWNER, "group": GROUP, "mode": mode})
         return self.module.set_fs_attributes_if_different(file_args, changed)
 
     def write(self, path, text):
-        _files.write_atomically(self.module, path, text, 0o644, prefix=".postfix_config.")
+        _files.write_atomically(self.module, path, text, 0o600 if path in self.secrets else 0o644, prefix=".postfix_config.")
         if os.path.basename(path) == "main.cf":
             # Postfix reads main.cf through dict_load_file(), which pauses (up to 2 s) until a file
             # modified within the last second "settles down". This one was written whole and moved
@@ -335,7 +366,8 @@ class PostfixConfig:
             tool = "postalias" if source == self.params["aliases_path"] else "postmap"
             argv = [self.module.get_bin_path(tool, required=True), "-c", config_dir,
                     "%s:%s" % (self.params["map_type"], source)]
-            rc, _out, err = self.module.run_command(argv)
+            # A secret table's index is made root-only from the start, not opened up for a moment.
+            rc, _out, err = self.module.run_command(argv, umask=0o077 if source in self.secrets else None)
             if rc != 0:
                 self.module.fail_json(
                     msg="%s could not build the index of %s (the next run retries it; main.cf and "
@@ -350,6 +382,7 @@ def main():
             main_cf=dict(type="dict", default={}),
             master_cf=dict(type="dict", default={}),
             tables=dict(type="dict", default={}),
+            secret_tables=dict(type="dict", default={}, no_log=True),
             aliases=dict(type="dict"),
             map_type=dict(type="str", choices=["lmdb", "cdb"], default="lmdb"),
             config_dir=dict(type="path", default="/etc/postfix"),

@@ -132,6 +132,9 @@ VALID = [
     pytest.param({"mail_backup": {"repository": "sftp:backup@store.example.net:/mail", "password": "backup-Secret-12",
                                   "schedule": "daily", "keep": {"daily": 14}, "environment": {"RESTIC_COMPRESSION": "max"}},
                   "mail_backup_restore": True}, id="backup with everything, and a restore"),
+    pytest.param({"mail_relayhost": {"host": "smtp.provider.example", "port": 465, "user": "me", "password": "p4ss word",
+                                     "tls": "encrypt", "spf": "include:spf.provider.example"}}, id="smarthost"),
+    pytest.param({"mail_relayhost": {"host": "192.0.2.25"}}, id="smarthost by address, no login"),
     pytest.param({"mail_quota_default": "2G"}, id="default quota"),
     pytest.param({"mail_quota_default": "750K"}, id="default quota in K"),
     pytest.param({"mail_password_min_length": 8,
@@ -273,6 +276,19 @@ INVALID = [
                  id="restore without a backup"),
     pytest.param({"mail_backup_restore": "yes", "mail_backup": {"repository": "/srv/b", "password": "backup-Secret-12"}},
                  ['mail_backup_restore: must be true (one run on a fresh host) or false, got "yes"'], id="restore not a bool"),
+    pytest.param({"mail_relayhost": {"host": "smtp provider", "port": 25000000, "user": "me", "tls": "yes",
+                                     "spf": "~all", "relay": 1}},
+                 ["mail_relayhost: unknown keys relay (it takes host, port, user, password, tls, spf)",
+                  "mail_relayhost.host: must be the smarthost's name (or address), such as smtp.example.net",
+                  "mail_relayhost.port: must be a TCP port: 587 (STARTTLS) or 465 (TLS from the start), got 25000000",
+                  "mail_relayhost.user: user and password go together (or neither, for a smarthost that knows this host "
+                  "by its address)",
+                  "mail_relayhost.spf: must be the SPF mechanisms that authorise the smarthost, such as "
+                  "include:spf.example.net, got ~all",
+                  "mail_relayhost.tls: must be verify (the certificate checked against the host name, the default) or "
+                  "encrypt (TLS without checking it), got yes"], id="smarthost wrong"),
+    pytest.param({"mail_relayhost": "smtp.provider.example"},
+                 ["mail_relayhost: must be a mapping {host, port, user, password, tls}"], id="smarthost as a string"),
     pytest.param({"mail_quota_warnings": [85, 101]}, [
         "mail_quota_warnings: must be a list of percentages of the quota, whole numbers from 1 to 100, each once, such "
         "as [85, 95] ([] sends no warning), got [85, 101]"], id="quota warning past 100"),

@@ -74,6 +74,8 @@ def test_the_defaults_of_each_role_are_valid(role):
      '[{"path": "/var/vmail", "user": "Vmail"}]'),
     ("backup", {"backup_repository": " /srv/b"}, "backup_repository: must be one restic repository"),
     ("backup", {"backup_delay": "30m"}, 'backup_delay: must be a whole number of seconds from 0 to 86400, got "30m"'),
+    ("postfix", {"postfix_relayhost": {"host": "smtp.example.net", "user": "me", "password": "pw", "tls": "none"}},
+     "postfix_relayhost.tls: must be verify"),
     ("fail2ban", {"fail2ban_maxretry": 0}, "fail2ban_maxretry: must be a whole number of failed logins, 1 or more, got 0"),
     ("fail2ban", {"fail2ban_bantime": "1h"}, 'fail2ban_bantime: must be a whole number of seconds, 1 or more, got "1h"'),
     ("fail2ban", {"fail2ban_ignore_networks": ["192.0.2.0/24", "10.0.0.0/33", "office"]},

@@ -20,16 +20,20 @@ class FakePostfix:
         self.commands = []
         self.postconf_stderr = ""
         self.postmap_rc = 0
+        self.umasks = []
 
-    def run_command(self, module, argv, **_kwargs):
+    def run_command(self, module, argv, **kwargs):
         self.commands.append(list(argv))
+        self.umasks.append(kwargs.get("umask"))
         tool = os.path.basename(argv[0])
         if tool == "postconf":
             return (1 if self.postconf_stderr else 0), "", self.postconf_stderr
         if self.postmap_rc:
             return self.postmap_rc, "", "postmap: fatal: cannot open the table"
         source = argv[-1].split(":", 1)[1]
-        with open(source + "." + argv[-1].split(":", 1)[0], "w") as stream:
+        index = source + "." + argv[-1].split(":", 1)[0]
+        descriptor = os.open(index, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666 & ~(kwargs.get("umask") or 0o022))
+        with os.fdopen(descriptor, "w") as stream:
             stream.write("index\n")
         return 0, "", ""
 
@@ -298,3 +302,30 @@ def test_a_pattern_table_is_written_as_given_and_never_indexed(fake, host):
     changed = run(args(host, tables=dict(tables, **{"senders.regexp": "/x/ y\n"})))
     assert (changed["files"], changed["rebuilt"], changed["reload"]) == ([str(pf / "senders.regexp")], [], True)
     assert fake.commands == []
+
+
+def test_a_secret_table_is_root_only_indexed_so_and_never_shown(fake, host):
+    secret = {"[smtp.example.net]:587": "me:s3cret-Relay"}
+    result = run(args(host, secret_tables={"smarthost_password": secret}), diff=True)
+    pf = host / "etc" / "postfix"
+    assert str(pf / "smarthost_password") in result["files"]
+    for path in (pf / "smarthost_password", pf / "smarthost_password.lmdb"):
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
+    assert "[smtp.example.net]:587 me:s3cret-Relay" in (pf / "smarthost_password").read_text()
+    # postmap made the index under umask 077 (never readable by others, not even for a moment).
+    assert fake.umasks[fake.tools().index("postmap -c %s lmdb:%s" % (host / "var" / "lib" / "candidate",
+                                                                    pf / "smarthost_password"))] == 0o077
+    assert "s3cret-Relay" not in str(result)
+    assert [entry["after"] for entry in result["diff"] if entry["after_header"].endswith("smarthost_password")] == [
+        "(a secret: not shown)\n"]
+    os.chmod(pf / "smarthost_password.lmdb", 0o644)
+    again = run(args(host, secret_tables={"smarthost_password": secret}))
+    assert again["files"] == [str(pf / "smarthost_password")]
+    assert stat.S_IMODE(os.stat(pf / "smarthost_password.lmdb").st_mode) == 0o600
+
+
+def test_a_secret_table_may_not_be_a_pattern_or_another_table(fake, host):
+    assert "secret_tables: virtual_alias must be an indexed table of a name of its own" in fail(
+        args(host, secret_tables={"virtual_alias": {"a": "b"}}))["msg"]
+    assert "secret_tables: relay.regexp must be an indexed table" in fail(
+        args(host, secret_tables={"relay.regexp": {"a": "b"}}))["msg"]
