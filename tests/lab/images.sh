@@ -30,7 +30,7 @@ base_packages=systemd,systemd-sysv,dbus,python3,python3-apt,iproute2,ca-certific
 mailhost_packages="postfix postfix-lmdb dovecot-imapd dovecot-pop3d dovecot-lmtpd opendkim
   certbot python3-cryptography ssl-cert"
 tools_packages="knot knot-dnsutils unbound pebble postfix postfix-lmdb swaks curl openssl
-  testssl.sh libnet-ssleay-perl libauthen-sasl-perl python3-dkim python3-nacl python3-spf
+  testssl.sh libnet-ssleay-perl libauthen-sasl-perl python3-dkim python3-nacl python3-spf sasl2-bin libsasl2-modules
   python3-dnspython python3-milter bind9-dnsutils
   ca-certificates iproute2 procps python3"
 

@@ -86,6 +86,7 @@ make_zones() {  # fresh zone files at every start of the DNS container: the lab 
         # message from the peer in their name is a forgery the mail server must act on.
         peer.test) printf '@ MX 10 mx\nmx A %s\nmx AAAA %s\nclient2 A %s\n@ TXT "v=spf1 a:mx.peer.test -all"\n' \
                      "$LAB_PEER_IP" "$LAB_PEER_IP6" "$LAB_CLIENT2_IP"
+                   printf 'relay A %s\n' "$LAB_PEER_IP"
                    printf '_dmarc TXT "v=DMARC1; p=none"\n'
                    printf 'strict MX 10 mx\nstrict TXT "v=spf1 -all"\n_dmarc.strict TXT "v=DMARC1; p=reject"\n'
                    printf 'lax MX 10 mx\nlax TXT "v=spf1 -all"\n_dmarc.lax TXT "v=DMARC1; p=quarantine"\n' ;;
@@ -129,6 +130,17 @@ make_pebble_cert() {  # a CA and a leaf for Pebble's own HTTPS listener (Debian 
   "certificate": "/state/pebble/cert.pem", "privateKey": "/state/pebble/key.pem",
   "httpPort": 80, "tlsPort": 443, "ocspResponderURL": "", "externalAccountBindingRequired": false}}
 EOF
+}
+
+make_relay_cert() {  # the peer as a smarthost: a certificate for relay.peer.test from the lab CA
+  local d="$LAB_STATE/relay"
+  [ -s "$d/cert.pem" ] && [ "$d/cert.pem" -nt "$LAB_STATE/pebble/ca.pem" ] && return
+  mkdir -p "$d"
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=$LAB_RELAY_NAME" -keyout "$d/key.pem" -out "$d/cert.csr" 2>/dev/null
+  openssl x509 -req -in "$d/cert.csr" -CA "$LAB_STATE/pebble/ca.pem" -CAkey "$LAB_STATE/pebble/ca.key" \
+    -CAcreateserial -days 3650 -out "$d/cert.pem" \
+    -extfile <(printf 'subjectAltName=DNS:%s\n' "$LAB_RELAY_NAME") 2>/dev/null
+  rm -f "$d/cert.csr"
 }
 
 write_trust_anchor() {  # the SHA-256 DS of a zone Knot signs (new keys at every start of Knot)
@@ -179,6 +191,7 @@ up() {
   mv "$LAB_STATE/unbound.conf.new" "$LAB_STATE/unbound.conf"
   start postmaster-lab-resolver "$LAB_RESOLVER_IP" "$TOOLS_IMAGE" unbound -d -c /state/unbound.conf
   make_pebble_cert
+  make_relay_cert
   make_ssh_key
   # On the IPv6 network too: it validates a dual-stack host over IPv6 first.
   start postmaster-lab-acme "$LAB_ACME_IP" --network "$LAB_NETWORK6" -e PEBBLE_VA_NOSLEEP=1 -e PEBBLE_WFE_NONCEREJECT=0 \
@@ -187,6 +200,7 @@ up() {
   # It is on the IPv6 network too (mx.peer.test has an AAAA record).
   # trust-ad: its Postfix sees the resolver's AD flag, for DANE.
   start postmaster-lab-peer "$LAB_PEER_IP" --cap-add NET_ADMIN --dns-option trust-ad -e LAB_CLIENT2_IP="$LAB_CLIENT2_IP" \
+    -e LAB_RELAY_USER="$LAB_RELAY_USER" -e LAB_RELAY_PASSWORD="$LAB_RELAY_PASSWORD" \
     --network "$LAB_NETWORK6:ip6=$LAB_PEER_IP6" "$TOOLS_IMAGE" /lab/peer/start.sh
   wait_for "Unbound" dig +short +time=1 +tries=1 "@$LAB_RESOLVER_IP" A "$LAB_PEER_NAME"
   wait_for "Pebble" curl -fsS --max-time 2 --cacert "$LAB_STATE/pebble/ca.pem" \

@@ -24,6 +24,11 @@ LAB_PEER_IP6=fd47:25::25
 LAB_REVERSE6=0.0.0.0.0.0.0.0.5.2.0.0.7.4.d.f.ip6.arpa   # the reverse zone of LAB_SUBNET6
 LAB_ACME_NAME=acme.lab.test
 LAB_PEER_NAME=mx.peer.test
+# The peer as a smarthost (SASL and TLS required on 587, a certificate from the lab CA): the fleet
+# scenario's host without port 25 sends through it. A lab password, not a secret.
+LAB_RELAY_NAME=relay.peer.test
+LAB_RELAY_USER=relay@peer.test
+LAB_RELAY_PASSWORD=relay-Lab-Secret-7
 
 log() { printf '[lab] %s\n' "$*" >&2; }
 die() { printf '[lab] error: %s\n' "$*" >&2; exit 1; }

@@ -42,5 +42,24 @@ postconf -e \
 postconf -F smtp/unix/chroot=n
 postconf -P smtp/unix/max_use=1
 [ -s /etc/ssl/certs/ssl-cert-snakeoil.pem ] || make-ssl-cert generate-default-snakeoil
+# A smarthost on 587 (the fleet scenario's host without port 25 sends through it): TLS first
+# with relay.peer.test's certificate from the lab CA, then a SASL login (Cyrus, sasldb) before it
+# relays anywhere. Outside the chroot, so that smtpd reads /etc/sasldb2.
+if [ -s /state/relay/cert.pem ] && [ -n "${LAB_RELAY_USER:-}" ]; then
+  printf '%s' "$LAB_RELAY_PASSWORD" | saslpasswd2 -p -c -u "${LAB_RELAY_USER#*@}" "${LAB_RELAY_USER%@*}"
+  chgrp postfix /etc/sasldb2 && chmod 0640 /etc/sasldb2
+  mkdir -p /etc/postfix/sasl
+  printf 'pwcheck_method: auxprop\nauxprop_plugin: sasldb\nmech_list: PLAIN LOGIN\n' > /etc/postfix/sasl/smtpd.conf
+  postconf -M submission/inet="submission inet n - n - - smtpd"
+  postconf -P submission/inet/syslog_name=postfix/relay \
+    submission/inet/smtpd_tls_security_level=encrypt \
+    submission/inet/smtpd_tls_chain_files=/state/relay/key.pem,/state/relay/cert.pem \
+    submission/inet/smtpd_sasl_auth_enable=yes \
+    submission/inet/smtpd_sasl_type=cyrus \
+    submission/inet/smtpd_sasl_path=smtpd \
+    submission/inet/smtpd_tls_auth_only=yes \
+    submission/inet/smtpd_relay_restrictions=permit_sasl_authenticated,reject \
+    submission/inet/smtpd_recipient_restrictions=permit_sasl_authenticated,reject
+fi
 python3 /lab/peer/lab_milter.py inet:8899@0.0.0.0 > /var/log/lab_milter.log 2>&1 &
 exec postfix start-fg
