@@ -56,7 +56,7 @@ def decide(mode, ipv4, ipv6, reverse=None, hostname=""):
 
 # The smarthost (mail_relayhost / postfix_relayhost) ---------------------------------------------
 RELAYHOST_KEYS = ("host", "port", "user", "password", "tls", "spf")
-SPF_MECHANISM_RE = re.compile(r"^(include|a|mx|ip4|ip6|exists):\S+(\s+(include|a|mx|ip4|ip6|exists):\S+)*\Z")
+SPF_MECHANISM_RE = re.compile(r"^(include|a|mx|ip4|ip6|exists):[^\s\"\\;]+( (include|a|mx|ip4|ip6|exists):[^\s\"\\;]+)*\Z")
 RELAYHOST_TLS = ("verify", "encrypt")
 
 
@@ -83,8 +83,10 @@ def relayhost_errors(settings, is_host):
         errors.append(("user", "user and password go together (or neither, for a smarthost that knows this host by "
                                "its address)"))
     for key, value in (("user", user), ("password", password)):
-        if value is not None and (not isinstance(value, str) or not value or any(c in value for c in "\n\r")):
-            errors.append((key, "must be a non-empty one-line string"))
+        if value is not None and (not isinstance(value, str) or not value or any(c in value for c in "\n\r")
+                                  or value != value.strip() or (key == "user" and ":" in value)):
+            errors.append((key, "must be a non-empty one-line string without spaces around it (and, for the "
+                                "user, without a colon: Postfix keeps the login as user:password)"))
     spf = settings.get("spf")
     if spf is not None and not (isinstance(spf, str) and SPF_MECHANISM_RE.match(spf)):
         errors.append(("spf", "must be the SPF mechanisms that authorise the smarthost, such as "
@@ -93,4 +95,3 @@ def relayhost_errors(settings, is_host):
         errors.append(("tls", "must be verify (the certificate checked against the host name, the default) or "
                               "encrypt (TLS without checking it), got %s" % (settings.get("tls"),)))
     return errors
-

@@ -108,7 +108,8 @@ def before(hosts, peer, project_dir, pebble_roots, run_id, molecule_env):
     assert backup.rc == 0, primary.check("journalctl -u postmaster-mail-backup --no-pager -n 30")
     snapshots = json.loads(primary.check("set -a && . /etc/postmaster-mail/backup/env && restic snapshots --json"))
     assert snapshots and {snapshot["hostname"] for snapshot in snapshots} == {HOSTNAME}, snapshots
-    return {"view": view, "digests": digests(primary), "srs": return_path}
+    owners = {path: primary.check("stat -c %s %s", "%u:%g", path).strip() for path in OWNERS}
+    return {"view": view, "digests": digests(primary), "srs": return_path, "numbers": owners}
 
 
 def test_a_new_machine_from_the_backup_has_the_mail_keys_and_secrets(
@@ -120,15 +121,19 @@ def test_a_new_machine_from_the_backup_has_the_mail_keys_and_secrets(
 
     inventory = restore_inventory(molecule_env, tmp_path)
     restored = run_playbook(project_dir / "extensions" / "molecule" / "fleet" / "converge.yml", molecule_env,
-                            limit=SPARE, inventory_file=inventory, timeout=1500)
+                            limit=SPARE, inventory_file=inventory, timeout=1500, verbosity=1, diff=True)
     assert restored.rc == 0, restored.failure_messages()
     said = " ".join(restored.output.split())
     assert "restored: the latest backup of %s from /srv/backup/fleet" % HOSTNAME in said, said[-3000:]
-    assert "fleet-Backup-Secret-1" not in restored.output and PASSWORD not in restored.output
+    assert "fleet-Backup-Secret-1" not in restored.output and PASSWORD not in restored.output, \
+        "a password is in the -v --diff output"
 
     assert digests(spare) == before["digests"], "a key or secret differs from the old machine's"
     owners = {path: spare.check("stat -c %s %s", "%U:%G", path).strip() for path in OWNERS}
     assert owners == OWNERS, owners
+    # The new machine numbers vmail otherwise (prepare.yml took the old number): given back by name.
+    numbers = {path: spare.check("stat -c %s %s", "%u:%g", path).strip() for path in OWNERS}
+    assert numbers["/var/vmail/fleet.test/alice"] != before["numbers"]["/var/vmail/fleet.test/alice"], numbers
     assert imap_view(spare.address, pebble_roots) == before["view"], "the mail or its flags differ"
 
     # A new message, signed on the new machine, verifies against the record published for the old one.

@@ -7,8 +7,10 @@ from the lab CA, which the edge host trusts. prepare.yml rejects every connectio
 leaving the edge host.
 """
 
+import functools
 import json
 import re
+import time
 
 from lablib import journal_mark, journal_wait, poll, send
 from lablib.inventory import inventory_with_change
@@ -75,14 +77,16 @@ def test_a_refused_login_keeps_the_mail_queued_until_the_password_is_right(
     wrong = dict(edge.vars["mail_relayhost"], password="not-the-Password-9")
     inventory = inventory_with_change(molecule_env, tmp_path, EDGE, Secret(json.dumps({"mail_relayhost": wrong})),
                                       "50-wrong-relay-password.json")
-    changed = run_playbook(converge, molecule_env, limit=EDGE, inventory_file=inventory, timeout=900)
+    changed = run_playbook(converge, molecule_env, limit=EDGE, inventory_file=inventory, timeout=900, verbosity=1,
+                           diff=True)
+    assert changed.changed(EDGE), "the wrong password changed nothing"
     assert changed.rc == 0, changed.failure_messages()
     user, password = edge.vars["mail_users"][0]["address"], edge.vars["mail_users"][0]["password"]
     try:
         sent = send(edge, 587, user, ["out-edge@peer.test"], headers={"X-Run": run_id + "-wrong"}, tls="starttls",
                     auth=(user, password), local=True)
         assert sent.code == 250, sent
-        held = poll(lambda: edge.check("postqueue -j"), timeout=60, interval=0.5,
+        held = poll(functools.partial(edge.check, "postqueue -j"), timeout=60, interval=0.5,
                     until=lambda text: "authentication failed" in text.lower(),
                     what="the message deferred for the refused login")
         entries = [json.loads(line) for line in held.splitlines() if line.strip()]
@@ -90,12 +94,21 @@ def test_a_refused_login_keeps_the_mail_queued_until_the_password_is_right(
         assert all(recipient.get("delay_reason", "").startswith("SASL authentication failed")
                    for entry in entries for recipient in entry["recipients"]), entries
     finally:
-        restored = run_playbook(converge, molecule_env, limit=EDGE, timeout=900)
+        restored = run_playbook(converge, molecule_env, limit=EDGE, timeout=900, verbosity=1, diff=True)
         assert restored.rc == 0, restored.failure_messages()
+    for output in (changed.output, restored.output):
+        for secret in ("not-the-Password-9", edge.vars["mail_relayhost"]["password"]):
+            assert secret not in output, "a smarthost password is in the -v --diff output"
     edge.check("postqueue -f")
-    found = poll(lambda: peer.sh('grep -l -x -F "X-Run: $1" %s/* 2>/dev/null' % CAPTURE, run_id + "-wrong")
-                 .stdout.split(), timeout=90, interval=1, what="the held message at the peer once the password is right")
+
+    def copies():
+        return peer.sh('grep -l -x -F "X-Run: $1" %s/* 2>/dev/null' % CAPTURE, run_id + "-wrong").stdout.split()
+
+    poll(copies, timeout=90, interval=1, what="the held message at the peer once the password is right")
+    poll(functools.partial(edge.check, "postqueue -j"), timeout=60, interval=0.5, until=lambda text: not text.strip(),
+         what="the edge host's queue empty")
+    time.sleep(2)
+    found = copies()
     assert len(found) == 1, found
-    assert edge.check("postqueue -j").strip() == ""
     report("smarthost, wrong password: %s; the message held (4.7.0), no bounce; the right password: delivered once"
            % entries[0]["recipients"][0]["delay_reason"][:120])

@@ -313,8 +313,8 @@ def test_a_secret_table_is_root_only_indexed_so_and_never_shown(fake, host):
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
     assert "[smtp.example.net]:587 me:s3cret-Relay" in (pf / "smarthost_password").read_text()
     # postmap made the index under umask 077 (never readable by others, not even for a moment).
-    assert fake.umasks[fake.tools().index("postmap -c %s lmdb:%s" % (host / "var" / "lib" / "candidate",
-                                                                    pf / "smarthost_password"))] == 0o077
+    postmap = "postmap -c %s lmdb:%s" % (host / "var" / "lib" / "candidate", pf / "smarthost_password")
+    assert fake.umasks[fake.tools().index(postmap)] == 0o077
     assert "s3cret-Relay" not in str(result)
     assert [entry["after"] for entry in result["diff"] if entry["after_header"].endswith("smarthost_password")] == [
         "(a secret: not shown)\n"]
