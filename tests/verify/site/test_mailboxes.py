@@ -529,7 +529,10 @@ def moved_in(run, report):
     first = run_playbook(converge, molecule_env, limit=name, inventory_file=inventory, timeout=1200)
     assert first.rc == 0, first.failure_messages()
     assert PASSWORD not in first.output
-    total = sum(len(entries) for entries in before.values())
+    # Every folder of the old mailbox comes in (the earlier tests left mail in others than the three
+    # compared below): the import's figures are the old mailbox's whole count, as Dovecot gives it.
+    total = int(re.search(r"messages=(\d+)", old.check("doveadm -f flow mailbox status -u %s -t messages '*'",
+                                                        old_user)).group(1))
     progress = [entry["MESSAGE"] for entry in journal_since(server, since, identifier="postmaster-mail-import")]
     assert "%s: copying from %s: %d messages there, 0 here before" % (new_user, old.vars["mail_hostname"], total) \
         in progress, progress
@@ -569,4 +572,4 @@ def moved_in(run, report):
     assert kept, "the mail delivered here between the imports is gone"
     report("%s moving in: %d messages in %s from %s (%s, Dovecot imapc): Message-IDs, flags and INTERNALDATEs equal; "
            "rerun: the late message copied, nothing twice, the mail delivered here kept; the settings file root:root 600; "
-           "the journal: %s" % (name, total, ", ".join(folders), old_user, old.vars["mail_hostname"], " / ".join(progress)))
+           "the journal: %s" % (name, sum(len(entries) for entries in before.values()), ", ".join(folders), old_user, old.vars["mail_hostname"], " / ".join(progress)))
