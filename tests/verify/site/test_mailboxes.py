@@ -531,8 +531,8 @@ def moved_in(run, report):
     assert PASSWORD not in first.output
     # Every folder of the old mailbox comes in (the earlier tests left mail in others than the three
     # compared below): the import's figures are the old mailbox's whole count, as Dovecot gives it.
-    total = int(re.search(r"messages=(\d+)", old.check("doveadm -f flow mailbox status -u %s -t messages '*'",
-                                                        old_user)).group(1))
+    counted = old.check("doveadm -f flow mailbox status -u %s -t messages '*'", old_user)
+    total = int(re.search(r"messages=(\d+)", counted).group(1))
     progress = [entry["MESSAGE"] for entry in journal_since(server, since, identifier="postmaster-mail-import")]
     assert "%s: copying from %s: %d messages there, 0 here before" % (new_user, old.vars["mail_hostname"], total) \
         in progress, progress
@@ -570,6 +570,7 @@ def moved_in(run, report):
         {folder: entries for folder, entries in before.items() if folder != "INBOX"}
     kept = server.check("doveadm search -u %s mailbox '*' HEADER X-Run %s", new_user, mark + "-local").strip()
     assert kept, "the mail delivered here between the imports is gone"
+    compared = sum(len(entries) for entries in before.values())
     report("%s moving in: %d messages in %s from %s (%s, Dovecot imapc): Message-IDs, flags and INTERNALDATEs equal; "
            "rerun: the late message copied, nothing twice, the mail delivered here kept; the settings file root:root 600; "
-           "the journal: %s" % (name, sum(len(entries) for entries in before.values()), ", ".join(folders), old_user, old.vars["mail_hostname"], " / ".join(progress)))
+           "the journal: %s" % (name, compared, ", ".join(folders), old_user, old.vars["mail_hostname"], " / ".join(progress)))
