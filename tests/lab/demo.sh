@@ -26,7 +26,7 @@ start_host() {
     log "reusing $DEMO_HOST"
     return
   fi
-  podman rm -f -t 1 "$DEMO_HOST" >/dev/null 2>&1 || true
+  remove_containers "$DEMO_HOST"
   podman run -d --name "$DEMO_HOST" --hostname "$DEMO_NAME" --network "$LAB_NETWORK" --ip "$DEMO_IP" \
     --dns "$LAB_RESOLVER_IP" --systemd=always --cap-add NET_ADMIN \
     -v "$LAB_STATE/ssh/authorized_keys:/root/.ssh/authorized_keys:ro" \
@@ -115,7 +115,7 @@ TEXT
 }
 
 down() {
-  podman rm -f -t 2 "$DEMO_HOST" >/dev/null 2>&1 || true
+  remove_containers "$DEMO_HOST"
   rm -rf "$RECORDS"
   log "demo host and records removed"
 }

@@ -53,7 +53,7 @@ start() {  # start <name> <ip> <podman run args...>
   local name=$1 ip=$2
   shift 2
   if current "$name"; then return; fi
-  podman rm -f -t 1 "$name" >/dev/null 2>&1 || true
+  remove_containers "$name"
   podman run -d --name "$name" --hostname "${name#postmaster-lab-}" --network "$LAB_NETWORK:ip=$ip" \
     --dns "$LAB_RESOLVER_IP" --label "postmaster.lab.config=$LAB_CONFIG_HASH" -v "$here:/lab:ro" -v "$LAB_STATE:/state" "$@" >/dev/null
   log "started $name ($ip)"
@@ -162,6 +162,7 @@ wait_for() {  # wait_for <what> <command...>: up to 30 s
 }
 
 up() {
+  remove_stale_containers
   "$here/images.sh" tools
   mkdir -p "$LAB_STATE"
   # The backups' repositories (the fleet scenario's hosts mount it): outside every mail host, as a
@@ -186,7 +187,7 @@ up() {
   } > "$LAB_STATE/unbound.conf.new"
   # New keys (Knot started again) mean new anchors: the resolver starts again on them.
   if ! cmp -s "$LAB_STATE/unbound.conf.new" "$LAB_STATE/unbound.conf"; then
-    podman rm -f -t 1 postmaster-lab-resolver >/dev/null 2>&1 || true
+    remove_containers postmaster-lab-resolver
   fi
   mv "$LAB_STATE/unbound.conf.new" "$LAB_STATE/unbound.conf"
   start postmaster-lab-resolver "$LAB_RESOLVER_IP" "$TOOLS_IMAGE" unbound -d -c /state/unbound.conf
@@ -214,7 +215,8 @@ up() {
 }
 
 down() {
-  podman rm -f -t 2 "${CONTAINERS[@]}" >/dev/null 2>&1 || true
+  remove_stale_containers
+  remove_containers "${CONTAINERS[@]}"
   local network
   for network in "$LAB_NETWORK" "$LAB_NETWORK6"; do
     if podman network exists "$network"; then

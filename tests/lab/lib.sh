@@ -32,6 +32,43 @@ LAB_RELAY_PASSWORD=relay-Lab-Secret-7
 
 log() { printf '[lab] %s\n' "$*" >&2; }
 die() { printf '[lab] error: %s\n' "$*" >&2; exit 1; }
+
+# Remove containers for good. One whose processes died without podman seeing it (a machine restored
+# from a snapshot, a killed conmon: podman still says "Up") fails its first 'podman rm -f' ("could
+# not be stopped: timed out waiting for file /run/libpod/exits/...", then "Exited (-1)") and goes
+# on the second, which also frees its address; one podman never finished creating holds its name
+# in storage only (--storage).
+remove_containers() {  # remove_containers <name>...
+  local name try
+  for name in "$@"; do
+    for try in 1 2 3 4; do
+      if ! podman container exists "$name" &&
+        ! podman ps -a --external --format '{{.Names}}' | grep -qxF "$name"; then
+        continue 2
+      fi
+      podman rm -f -t 1 "$name" >/dev/null 2>&1 || [ "$try" -lt 3 ] ||
+        podman rm -f --storage "$name" >/dev/null 2>&1 || true
+    done
+    podman rm -f -t 1 "$name" >&2 || true
+    die "cannot remove the container $name (podman's own message above)"
+  done
+}
+
+# Containers podman calls running whose main process is gone (a machine restored from a
+# snapshot): removed before anything else, or their names and addresses block the lab and the
+# scenarios. Only the lab's own containers and those on its networks.
+remove_stale_containers() {
+  local name pid networks
+  while read -r name pid networks; do
+    case "$name,$networks" in
+      postmaster-*,* | *,*postmaster-lab*) ;;
+      *) continue ;;
+    esac
+    if [ "$pid" -gt 0 ] && kill -0 "$pid" 2>/dev/null; then continue; fi
+    log "removing $name: podman says it runs, its process $pid is gone"
+    remove_containers "$name"
+  done < <(podman ps --filter status=running --format '{{.Names}} {{.Pid}} {{.Networks}}')
+}
 # Zones Knot serves. Scenarios add records with RFC 2136 updates (from the lab subnet).
 # Each consumer that needs "exactly the generated records" has zones of its own: the demo
 # (demo.test) and the site scenario (site13.test, site12.test). Keep in step with dns/knot.conf
