@@ -96,6 +96,26 @@ options:
       clients fetch their settings.
     type: bool
     default: false
+  mx_preference:
+    description: The MX preference of this host (10 for a primary, 20 for a backup MX unless set).
+    type: int
+    default: 10
+  backup_mx:
+    description:
+      - This host is a backup MX; its result holds only its own records (its A/AAAA, TLSA, host-name
+        SPF and MX rows); the domains' other records are their primary's.
+    type: bool
+    default: false
+  fleet:
+    description:
+      - The other hosts of the inventory, each C(hostname), C(domains), C(backup_mx), C(preference)
+        (null for its kind's), C(ipv4), C(ipv6) and C(certificates) (as O(certificates)). Those
+        serving one of O(domains) join this host's records - their MX rows, the primaries' addresses in
+        SPF, and the A/AAAA, TLSA and host-name SPF of those whose names lie in a served domain; the
+        MTA-STS policy names every MX.
+    type: list
+    elements: dict
+    default: []
   addresses_given:
     description: Whether the addresses were set by the user rather than read from the host; only the wording of
       the warning about a private address depends on it.
@@ -121,14 +141,10 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.postmaster.mail.plugins.module_utils import _dane, _records
+from ansible_collections.postmaster.mail.plugins.module_utils import _dane, _fleet, _records
 
 
-def mail_dns_records(hostname, domains, ipv4=None, ipv6=None, dkim_records=None, dmarc_policy="none",
-                     dmarc_rua=None, spf_all="~all", ttl=3600, addresses_given=False, certificates=None,
-                     services=None, tls_rpt_rua=None, mta_sts=None, autoconfig=False, spf_extra=None):
-    if spf_all.strip().lstrip("+") == "all":
-        raise AnsibleFilterError("spf_all: +all authorises every server on the internet; use ~all or -all")
+def _tlsa(certificates, where):
     tlsa = []
     for index, pem in enumerate(certificates or []):
         if not _dane.HAS_CRYPTOGRAPHY:
@@ -137,14 +153,29 @@ def mail_dns_records(hostname, domains, ipv4=None, ipv6=None, dkim_records=None,
         try:
             value = _dane.tlsa_of_certificate(pem)
         except _dane.NotACertificate as exc:
-            raise AnsibleFilterError("mail_dns_records: certificates[%d]: %s" % (index, exc)) from None
+            raise AnsibleFilterError("mail_dns_records: %s[%d]: %s" % (where, index, exc)) from None
         if value not in tlsa:
             tlsa.append(value)
+    return tlsa
+
+
+def mail_dns_records(hostname, domains, ipv4=None, ipv6=None, dkim_records=None, dmarc_policy="none",
+                     dmarc_rua=None, spf_all="~all", ttl=3600, addresses_given=False, certificates=None,
+                     services=None, tls_rpt_rua=None, mta_sts=None, autoconfig=False, spf_extra=None,
+                     mx_preference=10, backup_mx=False, fleet=None):
+    if spf_all.strip().lstrip("+") == "all":
+        raise AnsibleFilterError("spf_all: +all authorises every server on the internet; use ~all or -all")
+    tlsa = _tlsa(certificates, "certificates")
+    hosts = [dict(host, tlsa=_tlsa(host.get("certificates"), "fleet[%d].certificates" % index))
+             for index, host in enumerate(fleet or [])]
     try:
+        members = _fleet.members(hosts, hostname, domains)
         return _records.generate(hostname, domains, ipv4 or [], ipv6 or [], dkim_records or {}, dmarc_policy,
-                                 dmarc_rua, spf_all, ttl, addresses_given=addresses_given, tlsa=tlsa,
+                                 dmarc_rua, spf_all, ttl, mx_preference=int(mx_preference),
+                                 addresses_given=addresses_given, tlsa=tlsa,
                                  services=services, tls_rpt_rua=list(tls_rpt_rua or []), mta_sts=mta_sts,
-                                 autoconfig=bool(autoconfig), spf_extra=list(spf_extra or []))
+                                 autoconfig=bool(autoconfig), spf_extra=list(spf_extra or []),
+                                 backup_mx=bool(backup_mx), fleet=members)
     except (ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
         raise AnsibleFilterError("mail_dns_records: %s" % (exc,)) from exc
 

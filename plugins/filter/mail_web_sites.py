@@ -36,6 +36,11 @@ options:
   services:
     description: The client services offered, as for P(postmaster.mail.mail_dns_records#filter).
     type: dict
+  mx_hosts:
+    description: The domains' other MX hosts (backup MX hosts), which the MTA-STS policy names after this host.
+    type: list
+    elements: str
+    default: []
 """
 
 EXAMPLES = r"""
@@ -58,13 +63,14 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.postmaster.mail.plugins.module_utils import _mta_sts
 
 
-def mail_web_sites(hostname, domains, mta_sts=None, autoconfig=False, services=None):
+def mail_web_sites(hostname, domains, mta_sts=None, autoconfig=False, services=None, mx_hosts=None):
     try:
         sites = []
         if mta_sts:
             sites.append({"name": "mta-sts", "names": _mta_sts.web_names(domains, True, False),
                           "files": [{"path": _mta_sts.POLICY_PATH, "file": "mta-sts.txt", "type": "text/plain",
-                                     "content": _mta_sts.policy(mta_sts["mode"], [hostname], mta_sts["max_age"]),
+                                     "content": _mta_sts.policy(mta_sts["mode"], [hostname] + list(mx_hosts or []),
+                                                                mta_sts["max_age"]),
                                      "post": False, "caseless": False}]})
         if autoconfig:
             sites.append({"name": "autoconfig", "names": _mta_sts.web_names(domains, False, True),

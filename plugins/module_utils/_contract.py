@@ -67,6 +67,7 @@ DEFAULTS = {
     "mail_backup": {},
     "mail_backup_restore": False,
     "mail_relayhost": {},
+    "mail_backup_mx_queue_lifetime": "7d",
 }
 
 MTA_STS_MODES = ("testing", "enforce", "none")
@@ -238,6 +239,7 @@ def _rules(values, file_exists):
     yield from _defence_rules(values)
     yield from _reputation_rules(values)
     yield from _backup_rules(values)
+    yield from _fleet_rules(values)
     for key, message in _outbound.relayhost_errors(values.get("mail_relayhost", DEFAULTS["mail_relayhost"]),
                                                    lambda host: _names.is_domain_name(host) or _names.is_ip_address(host)):
         yield "mail_relayhost" + (("." + key) if key else ""), message
@@ -661,6 +663,33 @@ def _backup_rules(values):
         return
     for key, message in _backup.setting_errors({key: backup[key] for key in BACKUP_KEYS if key in backup}):
         yield "mail_backup", "%s: %s" % (key, message)
+
+
+QUEUE_LIFETIME_RE = re.compile(r"^[0-9]+[smhdw]?\Z")
+
+
+def _fleet_rules(values):
+    """Several hosts: a backup MX (mail_backup_mx, or membership of the group mail_backup_mx, which
+    the server role passes here as mail_backup_mx), its MX preference and queue lifetime."""
+    backup_mx = values.get("mail_backup_mx", False)
+    if not isinstance(backup_mx, bool) and str(backup_mx).lower() not in BOOLEAN_STRINGS:
+        yield "mail_backup_mx", "must be true (this host is a backup MX of mail_domains) or false, got %s" % to_json(backup_mx)
+    elif backup_mx is True or str(backup_mx).lower() in ("true", "yes"):
+        for name in ("mail_imports", "mail_backup", "mail_relayhost"):
+            if values.get(name):
+                yield name, ("is for a primary: a backup MX (mail_backup_mx, or the group mail_backup_mx) holds no "
+                             "mailboxes; it keeps mail in its queue and passes it on to the primary")
+    preference = values.get("mail_mx_preference", _MISSING)
+    if preference is not _MISSING and not (_whole(preference, 0) and preference <= 65535):
+        yield "mail_mx_preference", ("must be a whole number from 0 to 65535 (lower is preferred: 10 for a primary, "
+                                     "20 for a backup MX unless set), got %s" % to_json(preference))
+    lifetime = values.get("mail_backup_mx_queue_lifetime", DEFAULTS["mail_backup_mx_queue_lifetime"])
+    if isinstance(lifetime, bool) or not QUEUE_LIFETIME_RE.match(str(lifetime)) or str(lifetime).rstrip("smhdw") in ("0", ""):
+        yield "mail_backup_mx_queue_lifetime", ("must be a time such as 7d, 36h or 86400s: how long a backup MX keeps mail "
+                                                "the primary does not take, got %s" % to_json(lifetime))
+    hosts = values.get("mail_fleet_hosts", None)
+    if hosts is not None and not (_is_list(hosts) and all(_is_string(host) and host for host in hosts)):
+        yield "mail_fleet_hosts", "must be a list of inventory host names (the hosts that serve these domains together), got %s" % to_json(hosts)
 
 
 def _reputation_rules(values):

@@ -43,14 +43,16 @@ def host_domain(hostname, domains):
 
 
 def diagnose(lookup, hostname, domains, addresses, dkim_records=None, resolvers_label="the resolvers", psl=None,
-             records=None, fetch=None, mta_sts_policy=None):
+             records=None, fetch=None, mta_sts_policy=None, mx_preference=10, backup_mx=False):
     """All checks for a server. addresses: its public IPv4/IPv6 addresses (strings). psl: the
     parsed Public Suffix List (_psl.load()) for organisational domains; None: a DMARC report
     address outside the domain's own tree counts as external (dns_doctor_info warns). records:
     the rows _records.generate() made; its TLSA, SRV and TLS-RPT rows are checked too. fetch: the
     HTTPS fetcher (see above); with it, the `_mta-sts` TXT rows and the autoconfig names of records
     are checked over HTTPS too, the policy against mta_sts_policy (its text) when given; None: no
-    HTTPS check runs."""
+    HTTPS check runs. mx_preference: the server's MX preference; the MX rows of records (a
+    fleet's) are all wanted. backup_mx: only the server's own records are checked (host, PTR, its
+    MX row, TLSA); the domains' other records are the primary's."""
     hostname = hostname.lower().rstrip(".")
     domains = [d.lower().rstrip(".") for d in domains]
     addresses = [str(ipaddress.ip_address(a)) for a in addresses]
@@ -72,15 +74,23 @@ def diagnose(lookup, hostname, domains, addresses, dkim_records=None, resolvers_
     if hostname not in domains:
         # HELO checks and the SRS senders of forwarded mail (records: the host name's SPF).
         results.extend(check_spf(lookup, hostname, hostname, addresses))
+    rows = [dict(row, name=row["name"].lower().rstrip(".")) for row in records or []]
+    if backup_mx:
+        results.extend(check_mx(lookup, domain, hostname, mx_preference, backup_mx=True) for domain in domains)
+        tlsa = [row["value"] for row in rows if row["type"] == "TLSA" and row["name"] == _dane.tlsa_name(hostname)]
+        if tlsa:
+            results.append(check_tlsa(lookup, home, hostname, tlsa))
+        return results
     for domain in domains:
-        results.append(check_mx(lookup, domain, hostname))
+        others = [row["value"] for row in rows if row["type"] == "MX" and row["name"] == domain
+                  and row["value"].split()[-1].rstrip(".").lower() != hostname]
+        results.append(check_mx(lookup, domain, hostname, mx_preference, others=others))
         results.extend(check_spf(lookup, domain, hostname, addresses))
         for name, strings in sorted((dkim_records or {}).items()):
             if name.lower().rstrip(".").endswith("._domainkey." + domain):
                 results.append(check_dkim(lookup, domain, name.lower().rstrip("."), strings))
         results.extend(check_dmarc(lookup, domain, psl))
-    rows = [dict(row, name=row["name"].lower().rstrip(".")) for row in records or []]
-    tlsa = [row["value"] for row in rows if row["type"] == "TLSA"]
+    tlsa = [row["value"] for row in rows if row["type"] == "TLSA" and row["name"] == _dane.tlsa_name(hostname)]
     if tlsa:
         results.append(check_tlsa(lookup, home, hostname, tlsa))
         results.extend(check_dane_mx(lookup, domain) for domain in domains)
@@ -154,10 +164,14 @@ def check_ptr(lookup, domain, hostname, addresses):
     return results
 
 
-def check_mx(lookup, domain, hostname):
+def check_mx(lookup, domain, hostname, preference=10, others=(), backup_mx=False):
+    """The domain's MX records: this host's at its preference; `others` ("20 mx2.example.org.") are
+    the rest of the fleet's, wanted too; a backup MX wants a preferred MX besides itself."""
     mx = lookup(domain, "MX")
-    expected = "%s. MX 10 %s." % (domain, hostname)
-    publish = "publish %s (and remove MX records that point elsewhere)" % expected
+    wanted = sorted([(int(preference), hostname)] + [(int(v.split()[0]), v.split()[1].rstrip(".").lower()) for v in others])
+    expected = "%s. MX %s" % (domain, ", ".join("%d %s." % pair for pair in wanted))
+    publish = ("publish %s (and remove MX records that point elsewhere)" % expected if not backup_mx else
+               "publish %s. MX %d %s. beside the primary's MX (the primary's zone fragment has it)" % (domain, preference, hostname))
     if mx["status"] in _dns.UNKNOWN:
         return _unknown(domain, "mx", expected, mx)
     records = mx["records"] if mx["status"] == _dns.OK else []
@@ -174,8 +188,18 @@ def check_mx(lookup, domain, hostname):
         return check(domain, "mx", FAIL, "%s with its own A/AAAA records" % hostname,
                      "%s is a CNAME to %s" % (hostname, ", ".join(cname["records"])),
                      "an MX must not point at a CNAME (RFC 2181 10.3): give %s A/AAAA records" % hostname)
+    published = {(r["preference"], r["exchange"]) for r in records}
+    missing = [pair for pair in wanted if pair not in published]
+    if missing:
+        return check(domain, "mx", WARN, expected, found,
+                     "publish %s (the fleet's MX records with their preferences)"
+                     % ", ".join("%s. MX %d %s." % (domain, p, h) for p, h in missing))
     best = min(r["preference"] for r in records)
-    if ours[0]["preference"] > best:
+    if backup_mx and best >= ours[0]["preference"]:
+        return check(domain, "mx", WARN, expected, found,
+                     "%s is a backup MX, yet no MX is preferred over it: publish the primary's MX with a lower "
+                     "preference, or mail waits here for a primary no one names" % hostname)
+    if not backup_mx and ours[0]["preference"] > best and len(wanted) == 1:
         return check(domain, "mx", WARN, expected, found,
                      "other MX hosts are preferred over %s: make sure they deliver here, or remove them" % hostname)
     return check(domain, "mx", OK, expected, found)

@@ -75,7 +75,7 @@ def tls_rpt_value(rua):
 
 def generate(hostname, domains, ipv4=(), ipv6=(), dkim_records=None, dmarc_policy="none", dmarc_rua=None,
              spf_all="~all", ttl=3600, mx_preference=10, addresses_given=False, tlsa=(), services=None,
-             tls_rpt_rua=(), mta_sts=None, autoconfig=False, spf_extra=()):
+             tls_rpt_rua=(), mta_sts=None, autoconfig=False, spf_extra=(), backup_mx=False, fleet=()):
     """{'zones': {name: fragment}, 'reverse': fragment, 'records': [rows], 'warnings': [...], 'tlsa': [...],
     'mta_sts_policy': text or '', 'web_names': [...]}.
 
@@ -86,6 +86,12 @@ def generate(hostname, domains, ipv4=(), ipv6=(), dkim_records=None, dmarc_polic
     `_mta-sts` TXT id); autoconfig: the autoconfig/autodiscover names' A/AAAA. web_names: the names
     the web endpoint serves, which its certificate covers. spf_extra: further SPF mechanisms (a
     smarthost's include:), before spf_all.
+
+    Several hosts (_fleet.members() gives `fleet`, the others serving these domains): a primary's
+    fragments hold every member's MX row (by preference), the primaries' addresses in SPF, and the
+    A/AAAA, TLSA and host-name SPF of the members whose names lie in a served domain; the MTA-STS
+    policy names every MX. A backup MX (backup_mx) has only its own rows: its host's records and
+    its MX row; the domain's other records are the primary's.
     """
     hostname = hostname.lower().rstrip(".")
     domains = [d.lower().rstrip(".") for d in domains]
@@ -98,24 +104,49 @@ def generate(hostname, domains, ipv4=(), ipv6=(), dkim_records=None, dmarc_polic
         rows.append({"zone": zone, "name": name + ".", "type": rtype, "value": value,
                      "rdata": quote(strings) if strings is not None else value})
 
-    sts_policy = _mta_sts.policy(mta_sts["mode"], [hostname], mta_sts["max_age"]) if mta_sts else ""
+    fleet = list(fleet or ())
+    sts_policy = (_mta_sts.policy(mta_sts["mode"], [hostname] + [m["hostname"] for m in fleet], mta_sts["max_age"])
+                  if mta_sts else "")
     sts_txt = _mta_sts.txt_value(sts_policy) if sts_policy else ""
     home = _doctor.host_domain(hostname, domains)
-    for address in ipv4:
-        add(home, hostname, "A", address)
-    for address in ipv6:
-        add(home, hostname, "AAAA", address)
-    for value in tlsa or ():
-        add(home, _dane.tlsa_name(hostname), "TLSA", value)
+
+    def mechanisms(host, host_ipv4, host_ipv6):
+        return ["ip4:%s" % a for a in host_ipv4] + ["ip6:%s" % a for a in host_ipv6] or ["a:%s" % host]
+
+    def host_rows(host, host_ipv4, host_ipv6, host_tlsa, extra=()):
+        zone = _doctor.host_domain(host, domains)
+        for address in host_ipv4:
+            add(zone, host, "A", address)
+        for address in host_ipv6:
+            add(zone, host, "AAAA", address)
+        for value in host_tlsa or ():
+            add(zone, _dane.tlsa_name(host), "TLSA", value)
+        # The host name's own SPF: receivers check the HELO name with it, and forwarded mail leaves
+        # with an SRS envelope sender in the host name's domain.
+        if host not in domains:
+            value = " ".join(["v=spf1"] + mechanisms(host, host_ipv4, host_ipv6) + list(extra) + [spf_all])
+            add(zone, host, "TXT", value, txt_strings(value))
+
     # A smarthost's provider sends for the host: its SPF mechanisms (e.g. include:...) join ours.
-    authorised = (["ip4:%s" % a for a in ipv4] + ["ip6:%s" % a for a in ipv6] or ["a:%s" % hostname]) + list(spf_extra)
-    spf = " ".join(["v=spf1"] + authorised + [spf_all])
-    # The host name's own SPF: receivers check the HELO name with it, and forwarded mail leaves
-    # with an SRS envelope sender in the host name's domain.
-    if hostname not in domains:
-        add(home, hostname, "TXT", spf, txt_strings(spf))
+    host_rows(hostname, ipv4, ipv6, tlsa, spf_extra)
+    if backup_mx:
+        for domain in domains:
+            add(domain, domain, "MX", "%d %s." % (mx_preference, hostname))
+        fleet, domains = [], []
+    for member in fleet:
+        if _doctor.host_domain(member["hostname"], domains) in domains:
+            host_rows(member["hostname"], member["ipv4"], member["ipv6"], member["tlsa"])
     for domain in domains:
-        add(domain, domain, "MX", "%d %s." % (mx_preference, hostname))
+        serving = [m for m in fleet if domain in m["domains"]]
+        exchanges = sorted([(mx_preference, hostname)] + [(m["preference"], m["hostname"]) for m in serving])
+        for preference, exchange in exchanges:
+            add(domain, domain, "MX", "%d %s." % (preference, exchange))
+        # Every primary of the domain sends as it; a backup MX passes mail on to them only.
+        authorised = mechanisms(hostname, ipv4, ipv6) + list(spf_extra)
+        for member in serving:
+            if not member["backup_mx"]:
+                authorised += [m for m in mechanisms(member["hostname"], member["ipv4"], member["ipv6"]) if m not in authorised]
+        spf = " ".join(["v=spf1"] + authorised + [spf_all])
         add(domain, domain, "TXT", spf, txt_strings(spf))
         for name, strings in sorted((dkim_records or {}).items()):
             name = name.lower().rstrip(".")

@@ -79,6 +79,29 @@ def postfix_errors(values):
                       % to_json(threshold))
     if values.get("postfix_srs_enabled"):
         errors += _srs_errors(values)
+    errors += _relay_errors(values)
+    return errors
+
+
+QUEUE_LIFETIME_RE = re.compile(r"^[0-9]+[smhdw]?\Z")
+
+
+def _relay_errors(values):
+    """A backup MX's domains and recipients, how long it keeps mail, and the backup MX hosts a
+    primary lets through."""
+    errors = _domains_rule("postfix_relay_domains", values.get("postfix_relay_domains", []))
+    invalid = _invalid(values.get("postfix_relay_recipients", []),
+                       lambda item: _names.is_email_address(item) or (item.startswith("@") and _names.is_domain_name(item[1:])))
+    if invalid:
+        errors.append('postfix_relay_recipients: must be a list of addresses such as alice@example.org, or "@example.org" '
+                      "for every address of a domain; invalid: %s" % to_json(invalid))
+    lifetime = values.get("postfix_queue_lifetime", "5d")
+    if isinstance(lifetime, bool) or not QUEUE_LIFETIME_RE.match(str(lifetime)) or _int(str(lifetime).rstrip("smhdw")) < 1:
+        errors.append("postfix_queue_lifetime: must be a time such as 5d, 12h or 3600s (at least 1), got %s" % to_json(lifetime))
+    invalid = _invalid(values.get("postfix_trusted_relays", []), is_network)
+    if invalid:
+        errors.append("postfix_trusted_relays: must be a list of addresses or networks such as 192.0.2.7 or 2001:db8::7; "
+                      "invalid: %s" % to_json(invalid))
     return errors
 
 
@@ -283,6 +306,10 @@ def rspamd_errors(values):
     if invalid:
         errors.append('rspamd_forwarding_recipients: must be a list of addresses such as fwd@example.org, or "@example.org" '
                       "for a catch-all; invalid: %s" % to_json(invalid))
+    invalid = _invalid(values.get("rspamd_relay_hostnames", []), _names.is_domain_name)
+    if invalid:
+        errors.append("rspamd_relay_hostnames: must be a list of host names such as mx2.example.org; invalid: %s"
+                      % to_json(invalid))
     return errors
 
 

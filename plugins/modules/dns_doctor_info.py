@@ -75,6 +75,16 @@ options:
     type: list
     elements: dict
     default: []
+  mx_preference:
+    description: The preference of the server's MX records (C(mx) check).
+    type: int
+    default: 10
+  backup_mx:
+    description:
+      - The server is a backup MX - its own records are checked (A/AAAA, PTR, host-name SPF, its MX row, TLSA),
+        and that a preferred MX exists; the domains' SPF, DKIM, DMARC and the rest are the primary's doctor's.
+    type: bool
+    default: false
   https:
     description:
       - Run the HTTPS checks that O(records) asks for (C(mta-sts), C(autoconfig)), from the controller.
@@ -306,6 +316,8 @@ def main():
             https=dict(type="bool", default=True),
             ca_bundle=dict(type="path", default=""),
             mta_sts_policy=dict(type="str", default=""),
+            mx_preference=dict(type="int", default=10),
+            backup_mx=dict(type="bool", default=False),
             **_dns_module.RESOLVER_OPTIONS
         ),
         supports_check_mode=True,
@@ -339,7 +351,8 @@ def main():
     checks = _doctor.diagnose(lookup, params["hostname"], params["domains"],
                               params["public_ipv4"] + params["public_ipv6"], params["dkim_records"],
                               _dns_module.resolvers_label(module), psl, params["records"],
-                              fetch=fetch, mta_sts_policy=params["mta_sts_policy"] or None)
+                              fetch=fetch, mta_sts_policy=params["mta_sts_policy"] or None,
+                              mx_preference=params["mx_preference"], backup_mx=params["backup_mx"])
     verdict, counts = _doctor.summary(checks)
     module.exit_json(changed=False, checks=checks, verdict=verdict, counts=counts)
 

@@ -51,12 +51,13 @@ def build_message(sender, recipients, headers=None, body="Sent by tests/verify.\
 
 
 def send(target, port, sender, recipients, headers=None, tls=None, auth=None, cafile=None,
-         local=False, server_hostname=None, body="Sent by tests/verify.\n", helo=None, timeout=30):
+         local=False, server_hostname=None, body="Sent by tests/verify.\n", helo=None, timeout=30, connect_to=None):
     """Send one message; return SendResult(code, text, message_id).
 
     target    an address, or a LabHost (its address is used); with local=True a LabHost: the
               session runs ON that host, to 127.0.0.1 (mail from the host itself; the hosts have
-              python3 but no swaks), and `cafile` is a path on the host
+              python3 but no swaks), and `cafile` is a path on the host; connect_to: another
+              address than 127.0.0.1 that host connects to (mail from one lab host to another)
     tls       None, "starttls" or "implicit"; with `cafile` the certificate is verified against
               `server_hostname` (default: the target's mail_hostname, else the address)
     auth      (user, password) or None
@@ -76,13 +77,13 @@ def send(target, port, sender, recipients, headers=None, tls=None, auth=None, ca
         return SendResult(code, text, message_id)
     if not hasattr(target, "run"):
         raise TypeError("send(local=True) needs a LabHost, not %r" % (target,))
-    arguments = {"host": "127.0.0.1", "port": port, "sender": sender, "recipients": recipients,
+    arguments = {"host": connect_to or "127.0.0.1", "port": port, "sender": sender, "recipients": recipients,
                  "message": base64.b64encode(message).decode("ascii"), "tls": tls,
                  "auth": list(auth) if auth else None, "cafile": cafile, "server_hostname": server_hostname,
                  "timeout": timeout, "helo": helo}
     result = _run_remote(target, "send", arguments, timeout + 15)
     if "error" in result:
-        raise ConnectionError("%s: sending on 127.0.0.1:%s: %s" % (target.name, port, result["error"]))
+        raise ConnectionError("%s: sending to %s:%s: %s" % (target.name, connect_to or "127.0.0.1", port, result["error"]))
     return SendResult(result["code"], result["text"], message_id)
 
 

@@ -253,6 +253,22 @@ INVALID = [
                   "mail_imports: entry 1 (alice@site13.test): port must be a TCP port, got 99999",
                   'mail_imports: entry 1 (alice@site13.test): tls must be imaps (port 993) or starttls (143), got "ssl"',
                   'mail_imports: entry 1 (alice@site13.test): unknown keys ["folder"]'], id="import entry wrong"),
+    pytest.param({"mail_backup_mx": "maybe", "mail_mx_preference": 70000, "mail_backup_mx_queue_lifetime": "forever",
+                  "mail_fleet_hosts": "mx2"},
+                 ['mail_backup_mx: must be true (this host is a backup MX of mail_domains) or false, got "maybe"',
+                  "mail_mx_preference: must be a whole number from 0 to 65535 (lower is preferred: 10 for a primary, 20 for a "
+                  "backup MX unless set), got 70000",
+                  'mail_backup_mx_queue_lifetime: must be a time such as 7d, 36h or 86400s: how long a backup MX keeps mail the '
+                  'primary does not take, got "forever"',
+                  'mail_fleet_hosts: must be a list of inventory host names (the hosts that serve these domains together), got "mx2"'],
+                 id="fleet settings wrong"),
+    pytest.param({"mail_backup_mx": True, "mail_backup": {"repository": "/srv/backup", "password": "backup-Secret-12"},
+                  "mail_relayhost": {"host": "smtp.provider.example"}},
+                 ["mail_backup: is for a primary: a backup MX (mail_backup_mx, or the group mail_backup_mx) holds no mailboxes; "
+                  "it keeps mail in its queue and passes it on to the primary",
+                  "mail_relayhost: is for a primary: a backup MX (mail_backup_mx, or the group mail_backup_mx) holds no mailboxes; "
+                  "it keeps mail in its queue and passes it on to the primary"],
+                 id="a backup MX with a primary's settings"),
     pytest.param({"mail_imports": {"address": "alice@site13.test"}},
                  ["mail_imports: must be a list of {address, host, login, password} (port and tls optional), got dict"],
                  id="imports as a mapping"),

@@ -220,6 +220,16 @@ def test_the_inbound_defence_roles_valid(role, values):
     ("postfix", SRS, {"postfix_srs_reinject_port": "25a"}, 'postfix_srs_reinject_port: must be a TCP port from 1 to 65535, got "25a"'),
     ("postfix", SRS, {"postfix_srs_reverse_port": 10001},
      "postfix_srs_forward_port / postfix_srs_reverse_port / postfix_srs_reinject_port: must be three different ports, got [10001, 10001, 10027]"),
+    ("postfix", SRS, {"postfix_relay_domains": ["example.org", "bad name"]}, 'postfix_relay_domains: must be a list of domain names'),
+    ("postfix", SRS, {"postfix_relay_recipients": ["alice@example.org", "@example.org", "alice"]},
+     'postfix_relay_recipients: must be a list of addresses such as alice@example.org, or "@example.org" for every address '
+     'of a domain; invalid: ["alice"]'),
+    ("postfix", SRS, {"postfix_queue_lifetime": "0d"}, 'postfix_queue_lifetime: must be a time such as 5d'),
+    ("postfix", SRS, {"postfix_queue_lifetime": "a week"}, 'postfix_queue_lifetime: must be a time such as 5d'),
+    ("postfix", SRS, {"postfix_trusted_relays": ["192.0.2.26", "2001:db8::26/128", "mx2.example.org"]},
+     'postfix_trusted_relays: must be a list of addresses or networks such as 192.0.2.7 or 2001:db8::7; invalid: ["mx2.example.org"]'),
+    ("rspamd", RSPAMD, {"rspamd_relay_hostnames": ["mx2.example.org", "192.0.2.26 "]},
+     'rspamd_relay_hostnames: must be a list of host names such as mx2.example.org; invalid: ["192.0.2.26 "]'),
     # Off: its variables are not asked.
     ("postfix", dict(SRS, postfix_srs_enabled=False, postfix_srs_domain="bad name"), {"postfix_myhostname": "x y"},
      "postfix_myhostname: must be a fully qualified host name"),
