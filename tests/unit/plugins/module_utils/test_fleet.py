@@ -21,8 +21,8 @@ HOSTS = [
 ]
 
 
-def primary_records(hosts=HOSTS, **options):
-    return mail_dns_records(PRIMARY, ["example.org"], ipv4=["192.0.2.25"], fleet=hosts, **options)
+def primary_records(hosts=None, **options):
+    return mail_dns_records(PRIMARY, ["example.org"], ipv4=["192.0.2.25"], fleet=HOSTS if hosts is None else hosts, **options)
 
 
 def lines(result, zone="example.org"):
@@ -95,12 +95,12 @@ def test_the_policy_names_every_mx_and_the_web_endpoint_serves_the_same():
 def test_the_doctor_of_a_primary_wants_the_fleet_s_mx_records():
     result = primary_records(HOSTS[:1])
     zone = zone_of(result, txt_strings=True)
-    checks = {c["check"]: c for c in _doctor.diagnose(FakeDns(zone), PRIMARY, ["example.org"], ["192.0.2.25"],
-                                                       records=result["records"])}
+    checks = {c["check"]: c for c in _doctor.diagnose(
+        FakeDns(zone), PRIMARY, ["example.org"], ["192.0.2.25"], records=result["records"])}
     assert checks["mx"]["status"] == "ok", checks["mx"]
     zone[("example.org", "MX")] = [(10, PRIMARY)]
-    checks = {c["check"]: c for c in _doctor.diagnose(FakeDns(zone), PRIMARY, ["example.org"], ["192.0.2.25"],
-                                                       records=result["records"])}
+    checks = {c["check"]: c for c in _doctor.diagnose(
+        FakeDns(zone), PRIMARY, ["example.org"], ["192.0.2.25"], records=result["records"])}
     assert checks["mx"]["status"] == "warn" and "MX 20 mx2.example.org." in checks["mx"]["remedy"], checks["mx"]
 
 
@@ -111,8 +111,9 @@ def test_the_doctor_of_a_backup_mx_checks_its_own_records_and_a_preferred_mx():
     zone[("example.org", "MX")] = [(10, PRIMARY), (20, BACKUP)]
 
     def checks(dns):
-        return {c["check"]: c for c in _doctor.diagnose(FakeDns(dns), BACKUP, ["example.org"], ["192.0.2.26"],
-                                                          records=backup["records"], mx_preference=20, backup_mx=True)}
+        return {c["check"]: c for c in _doctor.diagnose(
+            FakeDns(dns), BACKUP, ["example.org"], ["192.0.2.26"], records=backup["records"], mx_preference=20,
+            backup_mx=True)}
 
     found = checks(zone)
     assert {name: c["status"] for name, c in found.items()} == {
