@@ -136,9 +136,9 @@ smoke: setup
 	ansible-doc -t role postmaster.mail.server postmaster.mail.postfix postmaster.mail.dovecot \
 	  postmaster.mail.opendkim postmaster.mail.certbot > /dev/null
 	ansible-doc -t filter postmaster.mail.postfix_value postmaster.mail.postfix_merge postmaster.mail.contract_errors postmaster.mail.user_errors \
-	  postmaster.mail.mail_dns_records postmaster.mail.mail_fleet > /dev/null
+	  postmaster.mail.mail_dns_records postmaster.mail.mail_fleet postmaster.mail.dkim_rotation_line > /dev/null
 	ansible-doc -t module postmaster.mail.dkim_key postmaster.mail.postfix_config postmaster.mail.opendkim_config postmaster.mail.dovecot_config postmaster.mail.dns_name_info \
-	  postmaster.mail.reverse_dns_info postmaster.mail.dns_doctor_info > /dev/null
+	  postmaster.mail.reverse_dns_info postmaster.mail.dns_doctor_info postmaster.mail.dkim_record_info > /dev/null
 	ansible-doc -t test postmaster.mail.domain_name postmaster.mail.email_address \
 	  postmaster.mail.ip_address postmaster.mail.resolver_address > /dev/null
 	@echo "smoke: the installed collection loads: playbook, roles and plugins"

@@ -68,6 +68,8 @@ DEFAULTS = {
     "mail_backup_restore": False,
     "mail_relayhost": {},
     "mail_backup_mx_queue_lifetime": "7d",
+    "mail_dkim_rotate": False,
+    "mail_dkim_retire_days": 7,
 }
 
 MTA_STS_MODES = ("testing", "enforce", "none")
@@ -240,6 +242,7 @@ def _rules(values, file_exists):
     yield from _reputation_rules(values)
     yield from _backup_rules(values)
     yield from _fleet_rules(values)
+    yield from _rotation_rules(values)
     for key, message in _outbound.relayhost_errors(values.get("mail_relayhost", DEFAULTS["mail_relayhost"]),
                                                    lambda host: _names.is_domain_name(host) or _names.is_ip_address(host)):
         yield "mail_relayhost" + (("." + key) if key else ""), message
@@ -690,6 +693,20 @@ def _fleet_rules(values):
     hosts = values.get("mail_fleet_hosts", None)
     if hosts is not None and not (_is_list(hosts) and all(_is_string(host) and host for host in hosts)):
         yield "mail_fleet_hosts", "must be a list of inventory host names (the hosts that serve these domains together), got %s" % to_json(hosts)
+
+
+def _rotation_rules(values):
+    """mail_dkim_rotate (asked for one run) waits for DNS, so DNS must be asked; mail_dkim_retire_days."""
+    rotate = values.get("mail_dkim_rotate", DEFAULTS["mail_dkim_rotate"])
+    if not isinstance(rotate, bool) and str(rotate).lower() not in BOOLEAN_STRINGS:
+        yield "mail_dkim_rotate", "must be true (for one run: rotate the DKIM keys) or false, got %s" % to_json(rotate)
+    elif (rotate is True or str(rotate).lower() in ("true", "yes")) and values.get("mail_dns_check") == "skip":
+        yield "mail_dkim_rotate", ("the switch to the next key waits until DNS shows its record, which mail_dns_check: skip "
+                                   "never asks; set mail_dns_check to warn or enforce for the rotation")
+    days = values.get("mail_dkim_retire_days", DEFAULTS["mail_dkim_retire_days"])
+    if not (_whole(days, 1) and days <= 3650):
+        yield "mail_dkim_retire_days", ("must be a whole number of days from 1 to 3650 (how long the old selector stays "
+                                        "published after a rotation), got %s" % to_json(days))
 
 
 def _reputation_rules(values):

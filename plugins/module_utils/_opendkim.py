@@ -65,12 +65,18 @@ def check_request(domains, instances, selectors, rsa_size, internal_hosts, umask
     return problems
 
 
-def keys(domains, instances, selectors, keys_dir):
-    """The keys the instances sign with: one per (domain, instance type), in that order."""
+def selector_of(selector, domain):
+    """A selector given for every domain (a string) or per domain ({domain: selector})."""
+    return selector[domain] if isinstance(selector, dict) else selector
+
+
+def keys(domains, instances, selectors, keys_dir, domain_selectors=None):
+    """The keys the instances sign with: one per (domain, instance type), in that order.
+    domain_selectors: {domain: {type: selector}} (a rotation's), over selectors."""
     wanted = []
     for domain in domains:
         for instance in instances:
-            selector = selectors[instance["type"]]
+            selector = ((domain_selectors or {}).get(domain) or {}).get(instance["type"]) or selectors[instance["type"]]
             wanted.append({"domain": domain, "type": instance["type"], "selector": selector,
                            "path": key_path(keys_dir, domain, selector)})
     return wanted
@@ -86,8 +92,9 @@ def render_key_table(instance, domains, selector, keys_dir, header=""):
     lines = [comment_block(header),
              "# The %s keys. <selector>._domainkey.<domain> <domain>:<selector>:<private key>\n" % instance["type"]]
     for domain in domains:
-        lines.append("%s %s:%s:%s\n" % (_dkim.dns_name(selector, domain), domain, selector,
-                                        key_path(keys_dir, domain, selector)))
+        chosen = selector_of(selector, domain)
+        lines.append("%s %s:%s:%s\n" % (_dkim.dns_name(chosen, domain), domain, chosen,
+                                        key_path(keys_dir, domain, chosen)))
     return "".join(lines)
 
 
@@ -96,9 +103,9 @@ def render_signing_table(instance, domains, selector, header="", aliases=None):
     => served domain, e.g. the host name => the primary domain) with that served domain's key."""
     lines = [comment_block(header),
              "# Sender address pattern => KeyTable entry (%s keys). Only served domains are signed.\n" % instance["type"]]
-    lines.extend("*@%s %s\n" % (domain, _dkim.dns_name(selector, domain)) for domain in domains)
+    lines.extend("*@%s %s\n" % (domain, _dkim.dns_name(selector_of(selector, domain), domain)) for domain in domains)
     for alias, domain in sorted((aliases or {}).items()):
-        lines.append("*@%s %s\n" % (alias, _dkim.dns_name(selector, domain)))
+        lines.append("*@%s %s\n" % (alias, _dkim.dns_name(selector_of(selector, domain), domain)))
     return "".join(lines)
 
 

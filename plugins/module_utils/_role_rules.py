@@ -200,6 +200,12 @@ def opendkim_errors(values):
                       % (_dkim.MIN_RSA_BITS, size))
     if _invalid(values.get("opendkim_internal_hosts", []), INTERNAL_HOST_RE.match):
         errors.append("opendkim_internal_hosts: must be a list of addresses, networks or host names")
+    days = values.get("opendkim_retire_days", 7)
+    if isinstance(days, bool) or not 1 <= _int(days) <= 3650:
+        errors.append("opendkim_retire_days: must be a whole number of days from 1 to 3650 (how long an old selector "
+                      "stays published), got %s" % to_json(days))
+    if _invalid(values.get("opendkim_rotate_published", []), lambda name: _names.is_domain_name(name.replace("_", "x"))):
+        errors.append("opendkim_rotate_published: must be a list of DNS names such as mail-20261206._domainkey.example.org")
     return errors
 
 

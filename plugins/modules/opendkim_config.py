@@ -107,6 +107,37 @@ options:
     description: "The selector of each key type, type => selector (for example C({rsa: mail, ed25519: mail-ed}))."
     type: dict
     required: true
+  rotation:
+    description:
+      - Key rotation, gated by DNS, with its state in C(<keys_dir>/rotation.json) (selectors, dates, the next
+        keys' public records). Without it the O(selectors) sign for every domain.
+      - A run with C(rotate) makes, for each domain and key type without one, the next key under the selector
+        C(<base>-<YYYYMMDD>) (C(-ed) after it for Ed25519) and returns its record in RV(next_records); signing
+        stays. A later run with C(rotate) whose C(published) names the next key's DNS name switches signing to it;
+        the old selector stays in RV(records) for C(retire_days) days. A run without C(rotate) changes nothing.
+    type: dict
+    suboptions:
+      rotate:
+        description: Ask for the rotation (make the next keys, or switch to those published).
+        type: bool
+        default: false
+      base:
+        description: The selector the first keys have (O(selectors)' RSA one), the stem of the next ones.
+        type: str
+        required: true
+      published:
+        description: DNS names of next keys whose record DNS shows with that key.
+        type: list
+        elements: str
+        default: []
+      retire_days:
+        description: How long an old selector stays published after the switch.
+        type: int
+        default: 7
+      today:
+        description: The date (YYYY-MM-DD) of this run; empty, the host's.
+        type: str
+        default: ""
   rsa_size:
     description: Size in bits of new RSA keys; below 2048 is refused. A key on disk of another size is kept, with a warning.
     type: int
@@ -198,6 +229,16 @@ records:
   returned: always
   type: dict
   sample: {"mail._domainkey.example.org": ["v=DKIM1; k=rsa; p=MIIBIjANBgkqh..."]}
+next_records:
+  description: The TXT record of every next key of a rotation (published before it signs).
+  returned: always
+  type: dict
+rotation:
+  description:
+    - With O(rotation), C(events) (each C(domain), C(type), C(event) - created, waiting, switched or retired -
+      and C(selector), with C(old) and C(until) for a switch) and C(sign) (domain => type => the selector that signs).
+  returned: always
+  type: dict
 restart:
   description:
     - An instance is new, or its C(Socket), C(UMask) or C(UserID) line changed; it must be
@@ -221,11 +262,13 @@ diff:
   elements: dict
 """
 
+import datetime
+import json
 import os
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.postmaster.mail.plugins.module_utils import _dkim, _files, _opendkim, _units
+from ansible_collections.postmaster.mail.plugins.module_utils import _dkim, _dkim_rotation, _files, _opendkim, _units
 
 ROOT = ("root", "root")
 
@@ -237,6 +280,7 @@ class OpendkimConfig:
         self.check_mode = module.check_mode
         self.files = []
         self.diff = []
+        self.sign = {}
 
     # Directories and keys ------------------------------------------------------------------------
 
@@ -294,6 +338,45 @@ class OpendkimConfig:
         self.attributes(path, owner, group, "0600", True)
         return record
 
+    # Rotation ------------------------------------------------------------------------------------
+
+    def rotation(self):
+        """The rotation plan (_dkim_rotation.plan) from the state beside the keys, or None when the
+        caller manages no rotation (the selectors are then the same for every domain)."""
+        options = self.params["rotation"]
+        self.sign = {}
+        if options is None:
+            return None
+        path = os.path.join(self.params["keys_dir"], _dkim_rotation.STATE_FILE)
+        text = self.read(path)
+        try:
+            state = json.loads(text)["domains"] if text else {}
+        except (ValueError, KeyError, TypeError) as exc:
+            self.module.fail_json(msg="%s: not a rotation state this module wrote (%s); move it away to start again"
+                                  % (path, exc))
+        plan = _dkim_rotation.plan(state, self.params["domains"], [i["type"] for i in self.params["instances"]],
+                                   options["base"], options["rotate"], set(options["published"]), options["retire_days"],
+                                   options["today"] or datetime.date.today().isoformat())
+        self.sign = plan["sign"]
+        plan["path"], plan["before"] = path, text
+        return plan
+
+    def save_rotation(self, plan, upcoming):
+        """The state file: selectors, dates and the next keys' public records (nothing secret)."""
+        records = {record["dns_name"]: record["txt_value"] for record in upcoming}
+        state = {"domains": plan["state"], "next_records": records}
+        text = json.dumps(state, indent=2, sort_keys=True) + "\n"
+        untouched = all(not entry["next"] and not entry["retired"] and entry["active"] == self.params["selectors"][key_type]
+                        for types in plan["state"].values() for key_type, entry in types.items())
+        if text == plan["before"] or (plan["before"] is None and untouched):
+            return  # (no state file until a rotation is asked for)
+        self.diff.append({"before": plan["before"] or "", "after": text, "before_header": plan["path"],
+                          "after_header": plan["path"]})
+        self.files.append(plan["path"])
+        if not self.check_mode:
+            self.write(plan["path"], text.encode("utf-8"), 0o644)
+            self.attributes(plan["path"], self.params["user"], self.params["key_group"], "0644", True)
+
     # Files ---------------------------------------------------------------------------------------
 
     def render(self):
@@ -304,7 +387,8 @@ class OpendkimConfig:
         config_dir = params["config_dir"]
         files = {os.path.join(config_dir, "InternalHosts"): _opendkim.render_internal_hosts(params["internal_hosts"], header)}
         for instance in params["instances"]:
-            selector = params["selectors"][instance["type"]]
+            selector = {domain: self.sign[domain][instance["type"]] for domain in domains} if self.sign \
+                else params["selectors"][instance["type"]]
             files[os.path.join(config_dir, "KeyTable" + instance["tables_suffix"])] = _opendkim.render_key_table(
                 instance, domains, selector, params["keys_dir"], header)
             files[os.path.join(config_dir, "SigningTable" + instance["tables_suffix"])] = _opendkim.render_signing_table(
@@ -394,11 +478,22 @@ class OpendkimConfig:
         for domain in params["domains"]:
             self.directory(os.path.join(params["keys_dir"], domain), user, key_group, "0700")
 
-        found = []
-        for wanted in _opendkim.keys(params["domains"], params["instances"], params["selectors"], params["keys_dir"]):
+        found, upcoming = [], []
+        rotation = self.rotation()
+        for wanted in _opendkim.keys(params["domains"], params["instances"], params["selectors"], params["keys_dir"],
+                                     self.sign):
             record = self.key(wanted)
             if record is not None:
                 found.append(record)
+        for entry in (rotation or {}).get("publish", []):
+            if entry["role"] == "active":
+                continue
+            record = self.key({"domain": entry["domain"], "type": entry["type"], "selector": entry["selector"],
+                               "path": _opendkim.key_path(params["keys_dir"], entry["domain"], entry["selector"])})
+            if record is not None:
+                (upcoming if entry["role"] == "next" else found).append(record)
+        if rotation is not None:
+            self.save_rotation(rotation, upcoming)
 
         wanted = self.render()
         current = dict((path, self.read(path)) for path in wanted)
@@ -424,6 +519,8 @@ class OpendkimConfig:
         units_changed = units_changed or bool(retired)
 
         result = {"changed": bool(self.files), "files": self.files, "records": _opendkim.records(found),
+                  "next_records": _opendkim.records(upcoming),
+                  "rotation": {"events": rotation["events"], "sign": rotation["sign"]} if rotation is not None else {},
                   "restart": restart, "units_changed": units_changed, "retired": retired,
                   "units": _units.unit_states(self.module, [instance["service"] + ".service" for instance in params["instances"]])}
         if self.module._diff and self.diff:
@@ -462,6 +559,13 @@ def main():
             key_group=dict(type="str", default="opendkim", no_log=False),
             umask=dict(type="str", default="0117"),
             header=dict(type="str", default="Ansible managed"),
+            rotation=dict(type="dict", options=dict(
+                rotate=dict(type="bool", default=False),
+                base=dict(type="str", required=True),
+                published=dict(type="list", elements="str", default=[]),
+                retire_days=dict(type="int", default=7),
+                today=dict(type="str", default=""),
+            )),
         ),
         supports_check_mode=True,
     )

@@ -17,6 +17,12 @@ P2  a no-op rerun of site.yml against a play that only gathers the same facts, o
 P3  smtp-source on the mail host to 127.0.0.1:25 (OpenDKIM signs) against a second smtpd on
     127.0.0.1:2525 without milters, both delivered by LMTP into the same Dovecot Maildir: rate
     from the first connection until the queue is empty.
+P5  site.yml on three fresh bare containers at once (tests/bench/fleet.yml: a primary, its backup
+    MX, a host sending through a smarthost) against apt-get update and install of each one's
+    packages on three other fresh ones, the three at once.
+P6  site.yml's fresh converge plus a no-op rerun with 1,000 users in 100 domains against the same
+    with 10 users in 1 domain (users given as hashes, as a large site keeps them: a plain password
+    costs one Argon2id hash on the controller per user and run, measured apart as "plain").
 Mitogen  P1 and P2 (SSH) again under Mitogen's mitogen_linear strategy, against the same floors:
     reference rows (BENCH_MITOGEN=0 leaves them out). Mitogen is not required by the collection.
 Profile: a per-task time profile of the converge and the rerun (callback_plugins/bench_timing.py).
@@ -76,7 +82,19 @@ RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 ED25519 = os.environ.get("BENCH_ED25519", "false") == "true"
 MITOGEN = os.environ.get("BENCH_MITOGEN", "1") == "1"
 # The targets of issue #14 (the first bench asked 1.3 and 2.5: still where this should go).
-TARGETS = {"P1": ("<=", 2.0), "P2": ("<=", 4.0), "P3": (">=", 0.8), "P4": (">=", 0.5)}
+TARGETS = {"P1": ("<=", 2.0), "P2": ("<=", 4.0), "P3": (">=", 0.8), "P4": (">=", 0.5), "P5": ("<=", 2.0),
+           "P6": ("<=", 1.5)}
+# BENCH_ONLY=P5,P6 runs only those parts (P1 P2 drift P3 P4 P5 P6; default all).
+ONLY = [part.strip() for part in os.environ.get("BENCH_ONLY", "").split(",") if part.strip()]
+# P5: the fleet's containers (tests/bench/fleet.yml), and the floor's.
+FLEET = [("postmaster-bench-primary", "10.47.25.82", "mail.bench.test"),
+         ("postmaster-bench-backup", "10.47.25.83", "mx2.bench.test"),
+         ("postmaster-bench-edge", "10.47.25.84", "mail.edge.bench.test")]
+FLEET_FLOORS = [("postmaster-bench-floor%d" % number, "10.47.25.%d" % (85 + number), "floor%d.bench.test" % number)
+                for number in range(3)]
+FLEET_HOSTS = "fleet-primary,fleet-backup,fleet-edge"
+# P6: users per domain and domains of each side.
+P6_SIDES = {"ours": (100, 10), "floor": (1, 10)}
 TOP = 15
 # Hand edits the drift step makes before a rerun, which must undo every one of them.
 DRIFT_FILES = ["/etc/postfix/main.cf", "/etc/dovecot/dovecot.conf", "/etc/postfix/virtual_alias",
@@ -107,7 +125,7 @@ class Bench:
             "status": "running",
             "machine": {},
             "figures": {},
-            "samples": {"P1": [], "P2": [], "P3": [], "P4": []},
+            "samples": {"P1": [], "P2": [], "P3": [], "P4": [], "P5": [], "P6": []},
         }
 
     # --- helpers -----------------------------------------------------------------------------
@@ -148,9 +166,10 @@ class Bench:
 
     def start(self, container):
         """A fresh bare Debian 13 host, booted, reachable over SSH (none of this is timed)."""
-        name, ip = container
+        name, ip = container[:2]
+        hostname = container[2] if len(container) > 2 else HOSTNAME
         self.remove(container)
-        self.podman("run", "-d", "--name", name, "--hostname", HOSTNAME, "--network", NETWORK, "--ip", ip,
+        self.podman("run", "-d", "--name", name, "--hostname", hostname, "--network", NETWORK, "--ip", ip,
                     "--dns", RESOLVER_IP, "--systemd=always", "--cap-add", "SYS_ADMIN",
                     "-v", "%s:/root/.ssh/authorized_keys:ro" % AUTHORIZED_KEYS, IMAGE, "/sbin/init")
         deadline = time.monotonic() + 120
@@ -177,8 +196,9 @@ class Bench:
         return {"ANSIBLE_STRATEGY_PLUGINS": str(Path(ansible_mitogen.__file__).parent / "plugins" / "strategy"),
                 "ANSIBLE_STRATEGY": "mitogen_linear", "ANSIBLE_HOST_KEY_CHECKING": "False"}
 
-    def playbook(self, label, playbook, limit, mitogen=False):
-        """ansible-playbook as a user runs it, timed from the controller, with the profile."""
+    def playbook(self, label, playbook, limit, mitogen=False, inventory=None, extra_vars=None):
+        """ansible-playbook as a user runs it, timed from the controller, with the profile.
+        limit: one host, or several separated by commas (each must succeed); the recap is the first's."""
         profile = self.out / "profile" / (label + ".json")
         logfile = self.out / "logs" / (label + ".log")
         with tempfile.TemporaryDirectory(prefix="bench-cp-", dir="/tmp") as control:
@@ -188,9 +208,11 @@ class Bench:
                        BENCH_TIMING_FILE=str(profile),
                        # a fresh SSH master per run, so every run pays one connection setup
                        ANSIBLE_SSH_CONTROL_PATH_DIR=control, **(self.mitogen_env() if mitogen else {}))
-            argv = [str(BIN / "ansible-playbook"), "-i", str(HERE / "inventory.yml"), "--limit", limit,
-                    "-e", "mail_dns_records_dir=%s" % (self.out / "dns-records"),
-                    "-e", "mail_dkim_ed25519=%s" % str(ED25519).lower(), str(playbook)]
+            argv = [str(BIN / "ansible-playbook"), "-i", str(inventory or HERE / "inventory.yml"), "--limit", limit,
+                    "-e", "mail_dns_records_dir=%s" % (self.out / "dns-records" / label),
+                    "-e", "mail_dkim_ed25519=%s" % str(ED25519).lower()]
+            argv += ["-e", "@%s" % extra_vars] if extra_vars else []
+            argv.append(str(playbook))
             with open(logfile, "w") as handle:
                 start = time.monotonic()
                 proc = subprocess.run(argv, env=env, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT, check=False)
@@ -198,11 +220,12 @@ class Bench:
             for socket in Path(control).iterdir():
                 self.run(["ssh", "-o", "ControlPath=%s" % socket, "-O", "exit", "bench"], check=False)
         data = json.loads(profile.read_text()) if profile.exists() else {}
-        recap = data.get("recap", {}).get(limit, {})
-        if proc.returncode != 0 or recap.get("failures") or recap.get("unreachable") or not recap:
+        recaps = {host: data.get("recap", {}).get(host, {}) for host in limit.split(",")}
+        recap = recaps[limit.split(",")[0]]
+        if proc.returncode != 0 or any(r.get("failures") or r.get("unreachable") or not r for r in recaps.values()):
             raise BenchError("%s: ansible-playbook failed (exit %d, recap %s); see %s"
-                             % (label, proc.returncode, recap, logfile))
-        return {"seconds": round(seconds, 3), "recap": recap, "tasks_seconds": data.get("tasks_seconds"),
+                             % (label, proc.returncode, recaps, logfile))
+        return {"seconds": round(seconds, 3), "recap": recap, "recaps": recaps, "tasks_seconds": data.get("tasks_seconds"),
                 "changed_tasks": sorted({"%s: %s" % (t["role"] or "(play)", t["task"])
                                          for t in data.get("tasks", []) if t["changed"]}),
                 "log": self.rel(logfile), "profile": self.rel(profile)}
@@ -311,6 +334,98 @@ class Bench:
         if not passed:
             raise BenchError("Drift: a hand edit was not undone or the rerun reported no change: %s"
                              % json.dumps(self.results["drift"]))
+
+    # --- P5 ----------------------------------------------------------------------------------
+    def p5(self):
+        packages = None
+        for run in range(1, RUNS + 1):
+            self.log("P5 run %d/%d, ours: site.yml on three fresh containers at once" % (run, RUNS))
+            for container in FLEET:
+                self.start(container)
+            before = {container[0]: self.installed(container) for container in FLEET}
+            sample = self.playbook("p5-converge-%d" % run, ROOT / "playbooks" / "site.yml", FLEET_HOSTS,
+                                   inventory=HERE / "fleet.yml")
+            added = {container[0]: sorted(self.installed(container) - before[container[0]]) for container in FLEET}
+            sample.update(side="ours", run=run, packages_installed={name: len(names) for name, names in added.items()})
+            self.results["samples"]["P5"].append(sample)
+            self.log("  %.1f s, packages installed %s" % (sample["seconds"], sample["packages_installed"]))
+            packages = packages or added
+            self.log("P5 run %d/%d, floor: apt-get update + install of each host's packages, three at once" % (run, RUNS))
+            for floor in FLEET_FLOORS:
+                self.start(floor)
+            procs = []
+            start = time.monotonic()
+            for floor, (name, _ip, _hostname) in zip(FLEET_FLOORS, FLEET):
+                logfile = self.out / "logs" / ("p5-floor-%d-%s.log" % (run, floor[0]))
+                script = ("set -e; echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections;"
+                          " apt-get update -q; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "
+                          + " ".join(packages[name]))
+                handle = open(logfile, "w")  # pylint: disable=consider-using-with  # closed below
+                procs.append((subprocess.Popen([*SSH, "root@" + floor[1], script], stdout=handle, stderr=subprocess.STDOUT),
+                              handle, logfile))
+            codes = []
+            for proc, handle, logfile in procs:
+                codes.append(proc.wait())
+                handle.close()
+            seconds = time.monotonic() - start
+            if any(codes):
+                raise BenchError("P5 floor: apt-get failed (exits %s); see %s" % (codes, [str(p[2]) for p in procs]))
+            self.results["samples"]["P5"].append({"side": "floor", "run": run, "seconds": round(seconds, 3)})
+            self.log("  %.1f s" % seconds)
+            for container in FLEET + FLEET_FLOORS:
+                self.remove(container)
+        self.results["p5_packages"] = packages
+        self.figure("P5", "P5 fresh converge of three hosts at once (s)", "P5", "ours", "floor", "s")
+
+    # --- P6 ----------------------------------------------------------------------------------
+    def p6_vars(self, side, plain=False):
+        """The extra-vars file of one side: its domains and users (hashes unless plain)."""
+        domains, per_domain = P6_SIDES[side]
+        sys.path.insert(0, str(ROOT / ".cache" / "collections"))
+        from ansible_collections.postmaster.mail.plugins.module_utils import _shacrypt  # pylint: disable=import-outside-toplevel
+        digest = "{SHA512-CRYPT}" + _shacrypt.sha512_crypt("bench-Pass-1", "benchsaltbench01")
+        names = ["bench.test"] + ["d%03d.bench.test" % number for number in range(1, domains)]
+        users = [dict({"address": "u%02d@%s" % (number, domain)},
+                      **({"password": "bench-Pass-%02d-x" % number} if plain else {"password_hash": digest}))
+                 for domain in names for number in range(per_domain)]
+        path = self.out / ("p6-%s%s.json" % (side, "-plain" if plain else ""))
+        # (The web names of 100 domains are 300: past a certificate's 100, further certificates.)
+        path.write_text(json.dumps({"mail_domains": names, "mail_users": users, "mail_aliases": []}))
+        return path, len(names), len(users)
+
+    def p6(self):
+        for run in range(1, RUNS + 1):
+            for side in ("ours", "floor"):
+                path, domains, users = self.p6_vars(side)
+                self.log("P6 run %d/%d, %s: %d users in %d domains, fresh converge then a no-op rerun"
+                         % (run, RUNS, side, users, domains))
+                self.start(MAIL)
+                converge = self.playbook("p6-%s-converge-%d" % (side, run), ROOT / "playbooks" / "site.yml", "bench-ssh",
+                                         extra_vars=path)
+                rerun = self.playbook("p6-%s-rerun-%d" % (side, run), ROOT / "playbooks" / "site.yml", "bench-ssh",
+                                      extra_vars=path)
+                if rerun["recap"]["changed"] != 0:
+                    raise BenchError("P6: the no-op rerun (%s) changed %d tasks: %s; see %s"
+                                     % (side, rerun["recap"]["changed"], "; ".join(rerun["changed_tasks"]), rerun["log"]))
+                self.results["samples"]["P6"].append({
+                    "side": side, "run": run, "users": users, "domains": domains, "seconds": round(converge["seconds"] + rerun["seconds"], 3),
+                    "converge": converge["seconds"], "rerun": rerun["seconds"], "logs": [converge["log"], rerun["log"]]})
+                self.results["samples"]["P6"].append(dict(converge, side=side + "-converge", run=run))
+                self.results["samples"]["P6"].append(dict(rerun, side=side + "-rerun", run=run))
+                self.log("  converge %.1f s, rerun %.1f s (changed=0)" % (converge["seconds"], rerun["seconds"]))
+        self.figure("P6", "P6 converge + no-op rerun, 1,000 users in 100 domains / 10 users in 1 domain (s)", "P6",
+                    "ours", "floor", "s")
+        self.figure("P6-converge", "P6 fresh converge alone (s, reference)", "P6", "ours-converge", "floor-converge", "s")
+        self.figure("P6-rerun", "P6 no-op rerun alone (s, reference)", "P6", "ours-rerun", "floor-rerun", "s")
+        # Plain passwords: the same big side once, its rerun hashing every password on the controller.
+        path, domains, users = self.p6_vars("ours", plain=True)
+        self.log("P6 plain: %d users with plain passwords, a no-op rerun (reference)" % users)
+        self.playbook("p6-plain-converge", ROOT / "playbooks" / "site.yml", "bench-ssh", extra_vars=path)
+        plain = self.playbook("p6-plain-rerun", ROOT / "playbooks" / "site.yml", "bench-ssh", extra_vars=path)
+        self.results["p6_plain_rerun"] = {"users": users, "seconds": plain["seconds"], "changed": plain["recap"]["changed"],
+                                          "log": plain["log"]}
+        self.log("  rerun %.1f s, changed=%d" % (plain["seconds"], plain["recap"]["changed"]))
+        self.remove(MAIL)
 
     # --- P3 ----------------------------------------------------------------------------------
     def p3(self):
@@ -586,12 +701,12 @@ class Bench:
         self.machine()
         self.log("results in %s; BENCH_RUNS=%d (about %d minutes on 2 cores)" % (self.out.relative_to(ROOT), RUNS, 1 + (7 if MITOGEN else 5) * RUNS))
         self.remove_containers()
-        self.p1()
-        self.mail_versions()
-        self.p2()
-        self.drift()
-        self.p3()
-        self.p4()
+        for part, step in (("P1", self.p1), ("P2", self.p2), ("drift", self.drift), ("P3", self.p3), ("P4", self.p4),
+                           ("P5", self.p5), ("P6", self.p6)):
+            if not ONLY or part in ONLY:
+                step()
+            if part == "P1" and (not ONLY or part in ONLY):
+                self.mail_versions()
 
 
 def main():

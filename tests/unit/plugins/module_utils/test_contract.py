@@ -269,6 +269,12 @@ INVALID = [
                   "mail_relayhost: is for a primary: a backup MX (mail_backup_mx, or the group mail_backup_mx) holds no mailboxes; "
                   "it keeps mail in its queue and passes it on to the primary"],
                  id="a backup MX with a primary's settings"),
+    pytest.param({"mail_dkim_rotate": True, "mail_dns_check": "skip", "mail_dkim_retire_days": 0},
+                 ["mail_dkim_rotate: the switch to the next key waits until DNS shows its record, which mail_dns_check: skip "
+                  "never asks; set mail_dns_check to warn or enforce for the rotation",
+                  "mail_dkim_retire_days: must be a whole number of days from 1 to 3650 (how long the old selector stays "
+                  "published after a rotation), got 0"],
+                 id="rotation without DNS"),
     pytest.param({"mail_imports": {"address": "alice@site13.test"}},
                  ["mail_imports: must be a list of {address, host, login, password} (port and tls optional), got dict"],
                  id="imports as a mapping"),

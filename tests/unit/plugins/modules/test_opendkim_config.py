@@ -159,7 +159,8 @@ def test_a_new_host_is_configured_once(fake, host):
     again = run(args(host))
     ready = {"active": True, "enabled": True, "ready": True}
     assert again == {"changed": False, "files": [], "records": expected, "restart": False, "units_changed": False,
-                     "retired": [], "units": {"opendkim.service": ready, "opendkim-ed25519.service": ready}}
+                     "retired": [], "units": {"opendkim.service": ready, "opendkim-ed25519.service": ready},
+                     "next_records": {}, "rotation": {}}
     assert fake.commands == []
     # systemd was asked about both instances' units at once, twice per run, and nothing else.
     assert fake.queries[-2:] == [["/usr/sbin/systemctl", "is-active", "opendkim.service", "opendkim-ed25519.service"],
@@ -288,3 +289,57 @@ def test_bad_input_is_refused_before_anything_changes(fake, host):
     assert result["msg"] == ("opendkim_config: domain 'exa mple.org' is not a domain name such as example.org; "
                              "size 512 is below 2048 bits, which verifiers refuse (RFC 8301)")
     assert not (host / "etc" / "opendkim").exists()
+
+
+def rotation(host, rotate=False, published=(), today="2026-12-06"):
+    return args(host, rotation={"rotate": rotate, "base": "mail", "published": list(published), "retire_days": 7,
+                                "today": today})
+
+
+def tables(host):
+    return {name: (host / "etc" / "opendkim" / name).read_text() for name in ("KeyTable", "SigningTable", "KeyTable-ed25519")}
+
+
+def test_a_rotation_publishes_the_next_key_first_and_switches_once_dns_shows_it(fake, host):
+    first = run(rotation(host))
+    state_file = host / "etc" / "opendkim" / "keys" / "rotation.json"
+    assert not state_file.exists(), "no state file until a rotation is asked for"
+    before = tables(host)
+    created = run(rotation(host, rotate=True))
+    assert created["changed"] and tables(host) == before, "signing changed before the next key was published"
+    assert sorted(created["next_records"]) == [
+        "mail-20261206-ed._domainkey.example.net", "mail-20261206-ed._domainkey.example.org",
+        "mail-20261206._domainkey.example.net", "mail-20261206._domainkey.example.org"]
+    assert sorted(created["records"]) == sorted(first["records"])
+    assert [e["event"] for e in created["rotation"]["events"]] == ["created"] * 4
+    state = json.loads(state_file.read_text())
+    assert state["domains"]["example.org"]["rsa"] == {"active": "mail", "next": "mail-20261206", "retired": []}
+    assert state["next_records"]["mail-20261206._domainkey.example.org"].startswith("v=DKIM1; k=rsa; p=")
+    assert mode(state_file) == 0o644 and "PRIVATE" not in state_file.read_text()
+
+    # Not asked: nothing changes. Asked while DNS shows only one domain's RSA record: that one switches.
+    assert run(rotation(host))["changed"] is False
+    partly = run(rotation(host, rotate=True, published=["mail-20261206._domainkey.example.org"], today="2026-12-08"))
+    events = {(e["domain"], e["type"]): e for e in partly["rotation"]["events"]}
+    assert events[("example.org", "rsa")]["event"] == "switched" and events[("example.org", "rsa")]["until"] == "2026-12-15"
+    assert events[("example.net", "rsa")]["event"] == "waiting"
+    assert "*@example.org mail-20261206._domainkey.example.org" in tables(host)["SigningTable"]
+    assert "*@example.net mail._domainkey.example.net" in tables(host)["SigningTable"]
+    # The old selector is still published (records), the new one is no longer "next".
+    assert {"mail._domainkey.example.org", "mail-20261206._domainkey.example.org"} <= set(partly["records"])
+    assert "mail-20261206._domainkey.example.org" not in partly["next_records"]
+    assert run(rotation(host, today="2026-12-08"))["changed"] is False
+
+    # Past the retirement date: the old selector leaves the records, and the report says so.
+    later = run(rotation(host, today="2026-12-15"))
+    assert [(e["domain"], e["event"], e["selector"]) for e in later["rotation"]["events"]] == [
+        ("example.org", "retired", "mail")]
+    assert "mail._domainkey.example.org" not in later["records"]
+    assert (host / "etc" / "opendkim" / "keys" / "example.org" / "mail.private").exists(), "a key is never deleted"
+
+
+def test_a_rotation_in_check_mode_changes_nothing(fake, host):
+    run(rotation(host))
+    before = snapshot(host)
+    result = run(rotation(host, rotate=True), check_mode=True)
+    assert result["changed"] and snapshot(host) == before
