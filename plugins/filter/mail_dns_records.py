@@ -109,7 +109,8 @@ options:
   fleet:
     description:
       - The other hosts of the inventory, each C(hostname), C(domains), C(backup_mx), C(preference)
-        (null for its kind's), C(ipv4), C(ipv6) and C(certificates) (as O(certificates)). Those
+        (null for its kind's), C(ipv4), C(ipv6) and C(certificates) (as O(certificates)), or without
+        them C(tlsa) (the TLSA values, as that host last wrote them). Those
         serving one of O(domains) join this host's records - their MX rows, the primaries' addresses in
         SPF, and the A/AAAA, TLSA and host-name SPF of those whose names lie in a served domain; the
         MTA-STS policy names every MX.
@@ -166,7 +167,9 @@ def mail_dns_records(hostname, domains, ipv4=None, ipv6=None, dkim_records=None,
     if spf_all.strip().lstrip("+") == "all":
         raise AnsibleFilterError("spf_all: +all authorises every server on the internet; use ~all or -all")
     tlsa = _tlsa(certificates, "certificates")
-    hosts = [dict(host, tlsa=_tlsa(host.get("certificates"), "fleet[%d].certificates" % index))
+    # A host's certificates (it ran in this play) give its TLSA; else the values it left (tlsa).
+    hosts = [dict(host, tlsa=_tlsa(host.get("certificates"), "fleet[%d].certificates" % index) if host.get("certificates")
+                  else list(host.get("tlsa") or []))
              for index, host in enumerate(fleet or [])]
     try:
         members = _fleet.members(hosts, hostname, domains)

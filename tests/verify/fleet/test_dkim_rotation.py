@@ -72,6 +72,8 @@ def test_a_rotation_waits_for_dns_then_switches_and_both_keys_verify(
     assert signing_selector(primary) == "mail", "signing switched before the next key's record was published"
     text = fragment.read_text(encoding="utf-8")
     assert "%s._domainkey.fleet.test." % selector in text and "mail._domainkey.fleet.test." in text
+    # A run limited to the primary keeps the backup MX's TLSA (from the values it left).
+    assert "_25._tcp.mx2.fleet.test. 3600 IN TLSA 3 1 1 " in text, text
     state = json.loads(primary.check("cat %s" % STATE))
     assert state["domains"]["fleet.test"]["rsa"] == {"active": "mail", "next": selector, "retired": []}
     assert primary.check("stat -c '%%U:%%G:%%a' %s", STATE).strip() == "opendkim:opendkim:644"

@@ -122,3 +122,9 @@ def test_the_doctor_of_a_backup_mx_checks_its_own_records_and_a_preferred_mx():
     assert "no MX is preferred" in checks(zone)["mx"]["remedy"]
     zone[("example.org", "MX")] = [(10, PRIMARY)]
     assert checks(zone)["mx"]["status"] == "fail"
+
+
+def test_a_host_not_in_the_run_keeps_the_tlsa_it_left():
+    left = dict(HOSTS[0], tlsa=["3 1 1 " + "ab" * 32], certificates=[])
+    found = lines(primary_records([left]))
+    assert "_25._tcp.mx2.example.org. 3600 IN TLSA 3 1 1 %s" % ("ab" * 32) in found
