@@ -170,7 +170,7 @@ class Bench:
         hostname = container[2] if len(container) > 2 else HOSTNAME
         self.remove(container)
         self.podman("run", "-d", "--name", name, "--hostname", hostname, "--network", NETWORK, "--ip", ip,
-                    "--dns", RESOLVER_IP, "--systemd=always", "--cap-add", "SYS_ADMIN",
+                    "--dns", RESOLVER_IP, "--systemd=always", "--cap-add", "NET_ADMIN",
                     "-v", "%s:/root/.ssh/authorized_keys:ro" % AUTHORIZED_KEYS, IMAGE, "/sbin/init")
         deadline = time.monotonic() + 120
         while self.ssh(ip, "systemctl is-system-running --wait", check=False).returncode == 255:
@@ -196,7 +196,7 @@ class Bench:
         return {"ANSIBLE_STRATEGY_PLUGINS": str(Path(ansible_mitogen.__file__).parent / "plugins" / "strategy"),
                 "ANSIBLE_STRATEGY": "mitogen_linear", "ANSIBLE_HOST_KEY_CHECKING": "False"}
 
-    def playbook(self, label, playbook, limit, mitogen=False, inventory=None, extra_vars=None):
+    def playbook(self, label, playbook, limit, mitogen=False, inventory=None, extra_vars=None, records="dns-records"):
         """ansible-playbook as a user runs it, timed from the controller, with the profile.
         limit: one host, or several separated by commas (each must succeed); the recap is the first's."""
         profile = self.out / "profile" / (label + ".json")
@@ -209,7 +209,7 @@ class Bench:
                        # a fresh SSH master per run, so every run pays one connection setup
                        ANSIBLE_SSH_CONTROL_PATH_DIR=control, **(self.mitogen_env() if mitogen else {}))
             argv = [str(BIN / "ansible-playbook"), "-i", str(inventory or HERE / "inventory.yml"), "--limit", limit,
-                    "-e", "mail_dns_records_dir=%s" % (self.out / "dns-records" / label),
+                    "-e", "mail_dns_records_dir=%s" % (self.out / records),
                     "-e", "mail_dkim_ed25519=%s" % str(ED25519).lower()]
             argv += ["-e", "@%s" % extra_vars] if extra_vars else []
             argv.append(str(playbook))
@@ -344,7 +344,7 @@ class Bench:
                 self.start(container)
             before = {container[0]: self.installed(container) for container in FLEET}
             sample = self.playbook("p5-converge-%d" % run, ROOT / "playbooks" / "site.yml", FLEET_HOSTS,
-                                   inventory=HERE / "fleet.yml")
+                                   inventory=HERE / "fleet.yml", records="dns-records-p5-%d" % run)
             added = {container[0]: sorted(self.installed(container) - before[container[0]]) for container in FLEET}
             sample.update(side="ours", run=run, packages_installed={name: len(names) for name, names in added.items()})
             self.results["samples"]["P5"].append(sample)
@@ -400,10 +400,11 @@ class Bench:
                 self.log("P6 run %d/%d, %s: %d users in %d domains, fresh converge then a no-op rerun"
                          % (run, RUNS, side, users, domains))
                 self.start(MAIL)
+                records = "dns-records-p6-%s-%d" % (side, run)
                 converge = self.playbook("p6-%s-converge-%d" % (side, run), ROOT / "playbooks" / "site.yml", "bench-ssh",
-                                         extra_vars=path)
+                                         extra_vars=path, records=records)
                 rerun = self.playbook("p6-%s-rerun-%d" % (side, run), ROOT / "playbooks" / "site.yml", "bench-ssh",
-                                      extra_vars=path)
+                                      extra_vars=path, records=records)
                 if rerun["recap"]["changed"] != 0:
                     raise BenchError("P6: the no-op rerun (%s) changed %d tasks: %s; see %s"
                                      % (side, rerun["recap"]["changed"], "; ".join(rerun["changed_tasks"]), rerun["log"]))
@@ -423,8 +424,9 @@ class Bench:
             return
         path, domains, users = self.p6_vars("ours", plain=True)
         self.log("P6 plain: %d users with plain passwords, a no-op rerun (reference)" % users)
-        self.playbook("p6-plain-converge", ROOT / "playbooks" / "site.yml", "bench-ssh", extra_vars=path)
-        plain = self.playbook("p6-plain-rerun", ROOT / "playbooks" / "site.yml", "bench-ssh", extra_vars=path)
+        self.playbook("p6-plain-converge", ROOT / "playbooks" / "site.yml", "bench-ssh", extra_vars=path, records="dns-records-p6-plain")
+        plain = self.playbook("p6-plain-rerun", ROOT / "playbooks" / "site.yml", "bench-ssh", extra_vars=path,
+                              records="dns-records-p6-plain")
         self.results["p6_plain_rerun"] = {"users": users, "seconds": plain["seconds"], "changed": plain["recap"]["changed"],
                                           "log": plain["log"]}
         self.log("  rerun %.1f s, changed=%d" % (plain["seconds"], plain["recap"]["changed"]))
