@@ -671,6 +671,16 @@ def _backup_rules(values):
 QUEUE_LIFETIME_RE = re.compile(r"^[0-9]+[smhdw]?\Z")
 
 
+def is_queue_lifetime(value):
+    """A Postfix time of at least 1 (maximal_queue_lifetime): digits and an optional s, m, h, d or w."""
+    return not isinstance(value, bool) and bool(QUEUE_LIFETIME_RE.match(str(value))) and int(str(value).rstrip("smhdw")) >= 1
+
+
+def is_address_or_domain(value):
+    """An e-mail address, or "@domain" (every address of the domain), as Postfix's tables take them."""
+    return _is_string(value) and (_names.is_email_address(value) or (value.startswith("@") and _names.is_domain_name(value[1:])))
+
+
 def _fleet_rules(values):
     """Several hosts: a backup MX (mail_backup_mx, or membership of the group mail_backup_mx, which
     the server role passes here as mail_backup_mx), its MX preference and queue lifetime."""
@@ -687,7 +697,7 @@ def _fleet_rules(values):
         yield "mail_mx_preference", ("must be a whole number from 0 to 65535 (lower is preferred: 10 for a primary, "
                                      "20 for a backup MX unless set), got %s" % to_json(preference))
     lifetime = values.get("mail_backup_mx_queue_lifetime", DEFAULTS["mail_backup_mx_queue_lifetime"])
-    if isinstance(lifetime, bool) or not QUEUE_LIFETIME_RE.match(str(lifetime)) or str(lifetime).rstrip("smhdw") in ("0", ""):
+    if not is_queue_lifetime(lifetime):
         yield "mail_backup_mx_queue_lifetime", ("must be a time such as 7d, 36h or 86400s: how long a backup MX keeps mail "
                                                 "the primary does not take, got %s" % to_json(lifetime))
     hosts = values.get("mail_fleet_hosts", None)

@@ -12,7 +12,8 @@ import re
 
 from ansible_collections.postmaster.mail.plugins.module_utils import _backup, _dkim, _names, _outbound, _passwords
 from ansible_collections.postmaster.mail.plugins.module_utils._contract import (
-    ACME_DIRECTORY_RE, TLS_MODES, _is_list, dnsbl_site_errors, is_network, to_json, user_entry_errors,
+    ACME_DIRECTORY_RE, TLS_MODES, _is_list, dnsbl_site_errors, is_address_or_domain, is_network, is_queue_lifetime, to_json,
+    user_entry_errors,
 )
 
 # A network as mynetworks takes it: IPv4 with an optional prefix, or [IPv6] with one.
@@ -83,20 +84,17 @@ def postfix_errors(values):
     return errors
 
 
-QUEUE_LIFETIME_RE = re.compile(r"^[0-9]+[smhdw]?\Z")
-
-
 def _relay_errors(values):
     """A backup MX's domains and recipients, how long it keeps mail, and the backup MX hosts a
     primary lets through."""
     errors = _domains_rule("postfix_relay_domains", values.get("postfix_relay_domains", []))
     invalid = _invalid(values.get("postfix_relay_recipients", []),
-                       lambda item: _names.is_email_address(item) or (item.startswith("@") and _names.is_domain_name(item[1:])))
+                       is_address_or_domain)
     if invalid:
         errors.append('postfix_relay_recipients: must be a list of addresses such as alice@example.org, or "@example.org" '
                       "for every address of a domain; invalid: %s" % to_json(invalid))
     lifetime = values.get("postfix_queue_lifetime", "5d")
-    if isinstance(lifetime, bool) or not QUEUE_LIFETIME_RE.match(str(lifetime)) or _int(str(lifetime).rstrip("smhdw")) < 1:
+    if not is_queue_lifetime(lifetime):
         errors.append("postfix_queue_lifetime: must be a time such as 5d, 12h or 3600s (at least 1), got %s" % to_json(lifetime))
     invalid = _invalid(values.get("postfix_trusted_relays", []), is_network)
     if invalid:
@@ -308,7 +306,7 @@ def rspamd_errors(values):
         errors.append("rspamd_sender_logins: must map addresses to lists of logins (addresses), such as "
                       '{"info@example.org": ["alice@example.org"]}; invalid: %s' % to_json(bad))
     invalid = _invalid(values.get("rspamd_forwarding_recipients", []),
-                       lambda item: _names.is_email_address(item) or (item.startswith("@") and _names.is_domain_name(item[1:])))
+                       is_address_or_domain)
     if invalid:
         errors.append('rspamd_forwarding_recipients: must be a list of addresses such as fwd@example.org, or "@example.org" '
                       "for a catch-all; invalid: %s" % to_json(invalid))

@@ -182,6 +182,13 @@ class Bench:
         # the packages within an hour of an image build. Age it, as on any host whose image is older.
         self.sh(name, "touch -d '1 day ago' /var/lib/apt/lists")
 
+    @staticmethod
+    def floor_script(packages):
+        """The apt floor: what site.yml's package step does, and nothing else (P1, P5)."""
+        return ("set -e; echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections;"
+                " apt-get update -q; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "
+                + " ".join(packages))
+
     def installed(self, container):
         out = self.sh(container[0], "dpkg-query -W -f '${db:Status-Status} ${Package}\\n'")
         return {line.split()[1] for line in out.splitlines() if line.startswith("installed ")}
@@ -262,9 +269,7 @@ class Bench:
             self.log("P1 run %d/%d, floor: apt-get update + install of those %d packages" % (run, RUNS, len(packages)))
             self.start(FLOOR)
             before = self.installed(FLOOR)
-            script = ("set -e; echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections;"
-                      " apt-get update -q; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "
-                      + " ".join(packages))
+            script = self.floor_script(packages)
             logfile = self.out / "logs" / ("p1-floor-%d.log" % run)
             with open(logfile, "w") as handle:
                 start = time.monotonic()
@@ -357,9 +362,7 @@ class Bench:
             start = time.monotonic()
             for floor, (name, _ip, _hostname) in zip(FLEET_FLOORS, FLEET):
                 logfile = self.out / "logs" / ("p5-floor-%d-%s.log" % (run, floor[0]))
-                script = ("set -e; echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections;"
-                          " apt-get update -q; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "
-                          + " ".join(packages[name]))
+                script = self.floor_script(packages[name])
                 handle = open(logfile, "w")  # pylint: disable=consider-using-with  # closed below
                 procs.append((subprocess.Popen([*SSH, "root@" + floor[1], script], stdout=handle, stderr=subprocess.STDOUT),
                               handle, logfile))
