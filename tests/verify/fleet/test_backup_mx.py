@@ -4,6 +4,9 @@ mailboxes. In order:
 
   * the records the primary wrote hold the whole fleet: MX 10 mail, MX 20 mx2, mx2's A and TLSA
     (the key it serves), SPF of the primary only; published, the doctor of each host finds them;
+  * the MTA-STS policy the primary serves (fetched from the peer over HTTPS) names both MX hosts
+    and its digest is the published id; the doctor finds it sound, and fails once DNS names an MX
+    the policy does not cover;
   * at the backup MX: unknown recipients refused at RCPT, no relaying elsewhere, no served domain
     as sender from outside (the same defence as the primary);
   * the primary's Postfix stopped: the peer sends 100 messages through its own MTA (MX lookup);
@@ -15,18 +18,24 @@ mailboxes. In order:
 """
 
 import functools
+import hashlib
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
 
 from lablib import WaitTimeout, journal_mark, journal_wait, poll, records, send
+from lablib.doctor import doctor_checks
 
 PRIMARY, BACKUP = "fleet-primary", "fleet-backup"
 USER = "alice@fleet.test"
 MAILDIR = "/var/vmail/fleet.test/alice/Maildir"
 COUNT = 100
+# The doctor asks the lab's validating resolver, which caches for 3 s.
+DOCTOR_RESOLVER = "10.47.25.54"
+LAB_RESOLVER_CACHE = 3
 
 
 def queue(host):
@@ -63,6 +72,37 @@ def test_the_records_hold_the_whole_fleet(hosts, published, lab_dns, report):
     assert sorted(lab_dns.get("fleet.test", "MX")) == ["10 mail.fleet.test.", "20 mx2.fleet.test."]
     report("fleet records (fleet.test.zone, written by the primary): MX 10 mail / MX 20 mx2, mx2 A %s and TLSA 3 1 1 "
            "%s..., SPF %s" % (backup.address, served[:16], spf[0].split("TXT ", 1)[1]))
+
+
+def test_the_mta_sts_policy_covers_every_mx(hosts, peer, published, lab_dns, molecule_env, tmp_path, pebble_roots,
+                                            report):
+    status, body = peer.https("https://mta-sts.fleet.test/.well-known/mta-sts.txt")
+    assert status == 200, (status, body)
+    fields = [line.split(": ", 1) for line in body.rstrip("\r\n").split("\r\n")]
+    assert sorted(value for key, value in fields if key == "mx") == ["mail.fleet.test", "mx2.fleet.test"], body
+    published_id = lab_dns.get("_mta-sts.fleet.test", "TXT")
+    assert published_id == ["v=STSv1; id=%s" % hashlib.sha256(body.encode()).hexdigest()[:20]], published_id
+
+    def doctor():
+        records = [{"name": "_mta-sts.fleet.test.", "type": "TXT", "value": published_id[0]}]
+        return doctor_checks(molecule_env, tmp_path, ["mta-sts"], "mail.fleet.test", ["fleet.test"], records,
+                             [DOCTOR_RESOLVER], policy=body, ca_bundle=pebble_roots)[0]
+
+    sound = doctor()
+    assert sound["status"] == "ok", sound
+    # An MX the policy does not name (a third host added to DNS, not to the inventory): senders
+    # enforcing the policy would refuse it, and the doctor says which.
+    lab_dns.set("fleet.test", "MX", "10 mail.fleet.test.", "20 mx2.fleet.test.", "30 mx3.fleet.test.")
+    time.sleep(LAB_RESOLVER_CACHE)
+    try:
+        uncovered = doctor()
+    finally:
+        lab_dns.restore()
+    assert uncovered["status"] == "fail" and "mx: mx3.fleet.test" in uncovered["remedy"], uncovered
+    policy = " | ".join(": ".join(field) for field in fields)
+    report("fleet MTA-STS: https://mta-sts.fleet.test/.well-known/mta-sts.txt -> %s; %s (its digest); doctor %s; "
+           "with MX 30 mx3 in DNS: %s: %s"
+           % (policy, published_id[0], sound["status"], uncovered["status"], uncovered["remedy"][:90]))
 
 
 def test_the_backup_mx_takes_only_the_users_mail(hosts, peer, published, report):

@@ -5,6 +5,7 @@ Molecule), each bounded twice: by coreutils' `timeout` inside the container, so 
 running there, and by the subprocess timeout here.
 """
 
+import base64
 import socket
 import subprocess
 
@@ -13,6 +14,9 @@ ADDRESS = "10.47.25.25"
 # The root of the certificates the lab's Pebble issues, as the peer sees it (new at every lab start).
 ROOTS_PEM = "/state/pebble/roots.pem"
 DEFAULT_TIMEOUT = 60
+# curl in the peer for Peer.https: the status, then the body in base64.
+_CURL = ('ca=$1; shift; body=$(mktemp); code=$(curl -sS --max-time 20 --cacert "$ca" -o "$body" -w "%{http_code}" "$@")'
+         ' || { rc=$?; rm -f "$body"; exit $rc; }; echo "$code"; base64 -w0 "$body"; rm -f "$body"')
 
 
 class PeerCommandFailed(AssertionError):
@@ -59,6 +63,14 @@ class Peer:
 
     def read_file(self, path, timeout=30):
         return self.check("cat", path, timeout=timeout)
+
+    def https(self, url, *options, cafile=ROOTS_PEM):
+        """(HTTP status, body) of a request from the peer, verified against cafile only (the lab's
+        ACME root); the body byte for byte (a policy's CRLF lines included)."""
+        result = self.sh(_CURL, cafile, *(options + (url,)), timeout=30)
+        assert result.returncode == 0, "curl %s: exit %s: %s" % (url, result.returncode, result.stderr.strip())
+        status, encoded = result.stdout.split("\n", 1)
+        return int(status), base64.b64decode(encoded).decode("utf-8")
 
 
 def port_open(address, port, timeout=2.0):

@@ -15,7 +15,6 @@ the certificate:
 Run by extensions/molecule/site/verify.yml.
 """
 
-import base64
 import hashlib
 import re
 import time
@@ -25,24 +24,10 @@ import dns.resolver
 import pytest
 
 from lablib import flush_queue, journal_mark, journal_wait, poll
-from lablib.peer import ROOTS_PEM
 from lablib.doctor import doctor_checks
 
 HOSTS = ["site-debian13", "site-debian12"]
 LAB_DNS_SERVER = "10.47.25.53"
-
-
-# curl in the peer; the body comes back in base64, byte for byte (a policy's CRLF lines included).
-CURL = ('ca=$1; shift; body=$(mktemp); code=$(curl -sS --max-time 20 --cacert "$ca" -o "$body" -w "%{http_code}" "$@")'
-        ' || { rc=$?; rm -f "$body"; exit $rc; }; echo "$code"; base64 -w0 "$body"; rm -f "$body"')
-
-
-def https(peer, url, *options):
-    """(HTTP status, body) of a request from the peer, verified against the lab's ACME root only."""
-    result = peer.sh(CURL, ROOTS_PEM, *(options + (url,)), timeout=30)
-    assert result.returncode == 0, "curl %s: exit %s: %s" % (url, result.returncode, result.stderr.strip())
-    status, encoded = result.stdout.split("\n", 1)
-    return int(status), base64.b64decode(encoded).decode("utf-8")
 
 
 def local(tag):
@@ -61,7 +46,7 @@ def txt(name):
 def test_the_policy_is_served_over_https_and_its_txt_id_is_its_digest(hosts, peer, name, report):
     server = hosts[name]
     for domain in (server.vars["site_domain"], "lists." + server.vars["site_domain"]):
-        status, body = https(peer, "https://mta-sts.%s/.well-known/mta-sts.txt" % domain)
+        status, body = peer.https("https://mta-sts.%s/.well-known/mta-sts.txt" % domain)
         assert status == 200, (domain, status, body)
         lines = body.replace("\r\n", "\n").strip().split("\n")
         assert lines == ["version: STSv1", "mode: enforce", "mx: %s" % server.vars["mail_hostname"], "max_age: 604800"], lines
@@ -75,7 +60,7 @@ def test_the_policy_is_served_over_https_and_its_txt_id_is_its_digest(hosts, pee
 @pytest.mark.parametrize("name", HOSTS)
 def test_thunderbird_autoconfig_names_imaps_and_submission_at_the_host(hosts, peer, name, report):
     server = hosts[name]
-    status, body = https(peer, "https://autoconfig.%s/mail/config-v1.1.xml" % server.vars["site_domain"])
+    status, body = peer.https("https://autoconfig.%s/mail/config-v1.1.xml" % server.vars["site_domain"])
     assert status == 200, body
     provider = ET.fromstring(body).find("emailProvider")
     assert server.vars["site_domain"] in [d.text for d in provider.findall("domain")]
@@ -96,8 +81,8 @@ def test_outlook_autodiscover_answers_a_post(hosts, peer, name, report):
              '2006a</AcceptableResponseSchema></Request></Autodiscover>' % server.vars["site_domain"])
     # Outlook asks with either letter case.
     for path in ("/autodiscover/autodiscover.xml", "/Autodiscover/Autodiscover.xml"):
-        status, body = https(peer, "https://autodiscover.%s%s" % (server.vars["site_domain"], path),
-                             "-X", "POST", "-H", "Content-Type: text/xml", "--data-binary", query)
+        status, body = peer.https("https://autodiscover.%s%s" % (server.vars["site_domain"], path),
+                                  "-X", "POST", "-H", "Content-Type: text/xml", "--data-binary", query)
         assert status == 200, (path, status, body)
         protocols = {p.findtext("{*}Type"): (p.findtext("{*}Server"), int(p.findtext("{*}Port")))
                      for p in ET.fromstring(body).iter() if local(p.tag) == "Protocol"}
@@ -109,12 +94,12 @@ def test_outlook_autodiscover_answers_a_post(hosts, peer, name, report):
 def test_everything_else_is_404_and_port_80_redirects(hosts, peer):
     server = hosts["site-debian13"]
     domain = server.vars["site_domain"]
-    assert https(peer, "https://mta-sts.%s/" % domain)[0] == 404
-    assert https(peer, "https://mta-sts.%s/mail/config-v1.1.xml" % domain)[0] == 404
-    assert https(peer, "https://%s/.well-known/mta-sts.txt" % server.vars["mail_hostname"])[0] == 404
-    assert https(peer, "https://mta-sts.%s/.well-known/mta-sts.txt" % domain, "-X", "POST")[0] == 405
-    assert https(peer, "http://mta-sts.%s/.well-known/mta-sts.txt" % domain)[0] == 301
-    assert https(peer, "http://%s/.well-known/acme-challenge/nothing" % server.vars["mail_hostname"])[0] == 404
+    assert peer.https("https://mta-sts.%s/" % domain)[0] == 404
+    assert peer.https("https://mta-sts.%s/mail/config-v1.1.xml" % domain)[0] == 404
+    assert peer.https("https://%s/.well-known/mta-sts.txt" % server.vars["mail_hostname"])[0] == 404
+    assert peer.https("https://mta-sts.%s/.well-known/mta-sts.txt" % domain, "-X", "POST")[0] == 405
+    assert peer.https("http://mta-sts.%s/.well-known/mta-sts.txt" % domain)[0] == 301
+    assert peer.https("http://%s/.well-known/acme-challenge/nothing" % server.vars["mail_hostname"])[0] == 404
 
 
 # --- Outbound: each host enforces the other's policy ----------------------------------------------
@@ -193,7 +178,7 @@ def test_the_doctor_fetches_the_policy_and_fails_when_senders_could_not(
         hosts, peer, lab_dns, molecule_env, tmp_path, pebble_roots, report):
     server = hosts["site-debian13"]
     domain = server.vars["site_domain"]
-    expected = (https(peer, "https://mta-sts.%s/.well-known/mta-sts.txt" % domain)[1], txt("_mta-sts." + domain)[0])
+    expected = (peer.https("https://mta-sts.%s/.well-known/mta-sts.txt" % domain)[1], txt("_mta-sts." + domain)[0])
     good = doctor(molecule_env, tmp_path, server, expected, pebble_roots)
     assert (good["mta-sts"]["status"], good["autoconfig"]["status"]) == ("ok", "ok"), good
 
