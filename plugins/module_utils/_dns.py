@@ -17,7 +17,6 @@ from ansible_collections.postmaster.mail.plugins.module_utils._names import pars
 try:
     import dns.exception
     import dns.flags
-    import dns.nameserver
     import dns.rdatatype
     import dns.resolver
 
@@ -26,6 +25,10 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the controller
     HAS_DNSPYTHON = False
     DNSPYTHON_IMPORT_ERROR = exc
+try:  # dnspython 2.4 and later: servers on other ports than 53
+    import dns.nameserver
+except ImportError:  # pragma: no cover - Debian 12's dnspython 2.3
+    pass
 
 OK = "ok"
 NXDOMAIN = "nxdomain"
@@ -56,7 +59,11 @@ def make_resolver(resolvers=None, timeout=3.0, lifetime=5.0):
     if resolvers:
         resolver = dns.resolver.Resolver(configure=False)
         parsed = [parse_resolver(spec) for spec in resolvers]
-        resolver.nameservers = [dns.nameserver.Do53Nameserver(address, port) for address, port in parsed]
+        if all(pair[1] == 53 for pair in parsed):
+            # Plain addresses: what every dnspython takes (Debian 12's 2.3 has no dns.nameserver).
+            resolver.nameservers = [pair[0] for pair in parsed]
+        else:
+            resolver.nameservers = [dns.nameserver.Do53Nameserver(address, port) for address, port in parsed]
     else:
         resolver = dns.resolver.Resolver()
     resolver.timeout = float(timeout)
