@@ -70,6 +70,10 @@ DEFAULTS = {
     "mail_backup_mx_queue_lifetime": "7d",
     "mail_dkim_rotate": False,
     "mail_dkim_retire_days": 7,
+    "mail_report": True,
+    "mail_report_time": "*-*-* 06:30:00",
+    "mail_dmarc_aligned_days": 14,
+    "mail_spf_all": "~all",
 }
 
 MTA_STS_MODES = ("testing", "enforce", "none")
@@ -243,6 +247,7 @@ def _rules(values, file_exists):
     yield from _backup_rules(values)
     yield from _fleet_rules(values)
     yield from _rotation_rules(values)
+    yield from _report_rules(values, users_list)
     for key, message in _outbound.relayhost_errors(values.get("mail_relayhost", DEFAULTS["mail_relayhost"]),
                                                    lambda host: _names.is_domain_name(host) or _names.is_ip_address(host)):
         yield "mail_relayhost" + (("." + key) if key else ""), message
@@ -717,6 +722,38 @@ def _rotation_rules(values):
     if not (_whole(days, 1) and days <= 3650):
         yield "mail_dkim_retire_days", ("must be a whole number of days from 1 to 3650 (how long the old selector stays "
                                         "published after a rotation), got %s" % to_json(days))
+
+
+def _report_rules(values, users_list):
+    """The daily report (mail_report*), the DMARC reports' mailbox and the step it recommends."""
+    flag = values.get("mail_report", DEFAULTS["mail_report"])
+    if not (isinstance(flag, bool) or (_is_string(flag) and flag.lower() in BOOLEAN_STRINGS)):
+        yield "mail_report", "must be true or false, got %s" % to_json(flag)
+    to = values.get("mail_report_to", _MISSING)
+    if to is not _MISSING and not _names.is_email_address(to):
+        yield "mail_report_to", "must be the address the daily report goes to, such as postmaster@example.org, got %s" % to_json(to)
+    when = values.get("mail_report_time", DEFAULTS["mail_report_time"])
+    if not (_is_string(when) and when.strip() and "\n" not in when and "\r" not in when):
+        yield "mail_report_time", 'must be a systemd OnCalendar expression such as "*-*-* 06:30:00", got %s' % to_json(when)
+    resolvers = values.get("mail_report_resolvers", _MISSING)
+    if resolvers is not _MISSING and not (_is_list(resolvers) and all(_names.is_resolver(r) for r in resolvers)):
+        yield "mail_report_resolvers", ("must be a list of resolvers, address or address:port, such as [9.9.9.9], got %s"
+                                        % to_json(resolvers))
+    zones = values.get("mail_report_blocklists", _MISSING)
+    if zones is not _MISSING and not (_is_list(zones) and all(_is_string(z) and _names.is_domain_name(z) for z in zones)):
+        yield "mail_report_blocklists", "must be a list of blocklist zones such as [zen.spamhaus.org], got %s" % to_json(zones)
+    days = values.get("mail_dmarc_aligned_days", DEFAULTS["mail_dmarc_aligned_days"])
+    if isinstance(days, bool) or not (DIGITS_RE.match(str(days)) and 1 <= int(str(days)) <= 366):
+        yield "mail_dmarc_aligned_days", "must be a whole number of days from 1 to 366, such as 14, got %s" % to_json(days)
+    spf_all = values.get("mail_spf_all", DEFAULTS["mail_spf_all"])
+    if spf_all not in ("~all", "-all"):
+        yield "mail_spf_all", "must be ~all (softfail) or -all (fail), got %s" % to_json(spf_all)
+    mailbox = values.get("mail_dmarc_reports_mailbox", _MISSING)
+    if mailbox is not _MISSING and mailbox != "":
+        addresses = {str(user.get("address", "")).lower() for user in users_list or [] if _is_mapping(user)}
+        if not (_is_string(mailbox) and _names.is_email_address(mailbox) and mailbox.lower() in addresses):
+            yield "mail_dmarc_reports_mailbox", ("must be the address of a mailbox in mail_users (the DMARC aggregate "
+                                                 "reports are read from its INBOX), got %s" % to_json(mailbox))
 
 
 def _reputation_rules(values):

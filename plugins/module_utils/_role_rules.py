@@ -441,7 +441,43 @@ def backup_errors(values):
     return ["backup_%s: %s" % (key, message) for key, message in _backup.setting_errors(settings)]
 
 
-RULES = {"backup": backup_errors, "certbot": certbot_errors, "fail2ban": fail2ban_errors, "nginx": nginx_errors, "mta_sts": mta_sts_errors,
+def report_errors(values):
+    """The daily report's rules: addresses, the schedule's text, resolvers, zones, paths, days."""
+    errors = []
+    if not values.get("report_to"):
+        return errors
+    for key in ("report_to", "report_from"):
+        value = values.get(key)
+        if not (isinstance(value, str) and _names.is_email_address(value)):
+            errors.append("%s: must be an e-mail address such as postmaster@example.org, got %s" % (key, to_json(value)))
+    when = values.get("report_time")
+    if not isinstance(when, str) or not when.strip() or "\n" in when or "\r" in when:
+        errors.append("report_time: must be a systemd OnCalendar expression such as \"*-*-* 06:30:00\", got %s"
+                      % to_json(when))
+    for resolver in values.get("report_resolvers") or []:
+        if not _names.is_resolver(resolver):
+            errors.append("report_resolvers: %s is not an address or address:port" % to_json(resolver))
+    for zone in values.get("report_blocklists") or []:
+        if not (isinstance(zone, str) and _names.is_domain_name(zone)):
+            errors.append("report_blocklists: %s is not a DNS zone name such as zen.spamhaus.org" % to_json(zone))
+    for address in values.get("report_addresses") or []:
+        if not _names.is_ip_address(address):
+            errors.append("report_addresses: %s is not an IP address" % to_json(address))
+    for key in ("report_maildirs", "report_backup_program", "report_dmarc_maildir", "report_ca_bundle"):
+        value = values.get(key)
+        if value and not _absolute(value):
+            errors.append("%s: must be an absolute path on the host, got %s" % (key, to_json(value)))
+    for path in values.get("report_certificates") or []:
+        if not _absolute(path):
+            errors.append("report_certificates: %s is not an absolute path on the host" % to_json(path))
+    days = values.get("report_dmarc_days")
+    if isinstance(days, bool) or not (DIGITS_RE.match(str(days)) and 1 <= _int(days) <= 366):
+        errors.append("report_dmarc_days: must be a whole number of days from 1 to 366, got %s" % to_json(days))
+    return errors
+
+
+RULES = {"backup": backup_errors, "report": report_errors, "certbot": certbot_errors,
+         "fail2ban": fail2ban_errors, "nginx": nginx_errors, "mta_sts": mta_sts_errors,
          "postfix": postfix_errors, "dovecot": dovecot_errors, "opendkim": opendkim_errors,
          "rspamd": rspamd_errors, "unbound": unbound_errors}
 
