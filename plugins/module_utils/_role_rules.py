@@ -414,6 +414,14 @@ def nginx_errors(values):
         given = [f.get("file") for f in files]
         if len(set(map(str, given))) != len(given):
             errors.append("nginx_sites[%s].files: two files with the same name" % site.get("name"))
+        php = site.get("php")
+        if php is not None:
+            if files:
+                errors.append("nginx_sites[%s]: give files or php, not both" % site.get("name"))
+            if not (isinstance(php, dict) and _absolute(php.get("root")) and isinstance(php.get("socket"), str)
+                    and php["socket"].startswith("unix:/")):
+                errors.append("nginx_sites[%s].php: needs root (an absolute path) and socket (unix:/path), got %s"
+                              % (site.get("name"), to_json(php)))
     if sites:
         for name in ("nginx_cert_file", "nginx_key_file"):
             if not _absolute(values.get(name)):
@@ -476,7 +484,33 @@ def report_errors(values):
     return errors
 
 
-RULES = {"backup": backup_errors, "report": report_errors, "certbot": certbot_errors,
+def webmail_errors(values):
+    """The webmail's rules: ports, names, the upload size."""
+    errors = []
+    for key in ("webmail_imap_port", "webmail_smtp_port", "webmail_managesieve_port"):
+        port = values.get(key)
+        low = 0 if key == "webmail_managesieve_port" else 1
+        if isinstance(port, bool) or not (DIGITS_RE.match(str(port)) and low <= _int(port) <= 65535):
+            errors.append("%s: must be a TCP port from %d to 65535, got %s" % (key, low, to_json(port)))
+    server = values.get("webmail_server")
+    if not (isinstance(server, str) and _names.is_domain_name(server)):
+        errors.append("webmail_server: must be the mail server's host name, got %s" % to_json(server))
+    names = values.get("webmail_names")
+    if not (_is_list(names) and names and all(isinstance(n, str) and _names.is_domain_name(n) for n in names)):
+        errors.append("webmail_names: must be a list of host names such as [mail.example.org], got %s" % to_json(names))
+    size = values.get("webmail_upload_max")
+    if not (isinstance(size, str) and re.match(r"^[1-9][0-9]*[KMG]\Z", size)):
+        errors.append("webmail_upload_max: must be a size such as 25M (K, M or G), got %s" % to_json(size))
+    lifetime = values.get("webmail_session_lifetime")
+    if isinstance(lifetime, bool) or not (DIGITS_RE.match(str(lifetime)) and 1 <= _int(lifetime) <= 1440):
+        errors.append("webmail_session_lifetime: must be minutes from 1 to 1440, got %s" % to_json(lifetime))
+    ca_file = values.get("webmail_ca_file")
+    if ca_file and not _absolute(ca_file):
+        errors.append("webmail_ca_file: must be an absolute path on the host, got %s" % to_json(ca_file))
+    return errors
+
+
+RULES = {"backup": backup_errors, "report": report_errors, "webmail": webmail_errors, "certbot": certbot_errors,
          "fail2ban": fail2ban_errors, "nginx": nginx_errors, "mta_sts": mta_sts_errors,
          "postfix": postfix_errors, "dovecot": dovecot_errors, "opendkim": opendkim_errors,
          "rspamd": rspamd_errors, "unbound": unbound_errors}
