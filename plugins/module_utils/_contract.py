@@ -71,6 +71,7 @@ DEFAULTS = {
     "mail_dkim_rotate": False,
     "mail_dkim_retire_days": 7,
     "mail_report": True,
+    "mail_webmail": False,
     "mail_report_time": "*-*-* 06:30:00",
     "mail_dmarc_aligned_days": 14,
     "mail_spf_all": "~all",
@@ -530,7 +531,7 @@ def _address_rules(values):
             _is_list(tls_rpt) and all(_names.is_email_address(address) for address in tls_rpt))):
         yield "mail_tls_rpt_rua", ("must be the address TLS reports go to (or a list of them; [] publishes no "
                                    "TLS-RPT record), such as tls-reports@example.org, got %s" % to_json(tls_rpt))
-    for name in ("mail_dane", "mail_tls_key_rollover", "mail_managesieve", "mail_client_srv", "mail_mta_sts", "mail_autoconfig",
+    for name in ("mail_dane", "mail_webmail", "mail_tls_key_rollover", "mail_managesieve", "mail_client_srv", "mail_mta_sts", "mail_autoconfig",
                  "mail_mta_sts_outbound"):
         flag = values.get(name, DEFAULTS[name])
         if not (isinstance(flag, bool) or (_is_string(flag) and flag.lower() in BOOLEAN_STRINGS)):

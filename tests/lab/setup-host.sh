@@ -6,10 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 # podman + runc (crun fails on this host's cgroup layout), the image builder, the DNS tools
-# the tests use from the host, and Python's venv.
+# the tests use from the host, Python's venv, and the browser the webmail test drives (Debian's
+# Chromium and chromedriver; certutil for its trust store).
 packages=(podman runc netavark aardvark-dns conmon catatonit uidmap iptables debootstrap
   debian-archive-keyring knot knot-dnsutils bind9-dnsutils pebble swaks testssl.sh openssl curl
-  shellcheck openssh-client python3 python3-venv git make)
+  shellcheck openssh-client python3 python3-venv git make
+  chromium chromium-driver libnss3-tools)
 
 missing=()
 for p in "${packages[@]}"; do
