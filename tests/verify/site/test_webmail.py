@@ -1,7 +1,7 @@
 """The webmail (issue 20, part 1): Roundcube at https://<mail_hostname>/ on both hosts, driven on
 Debian 13 by a real browser - Debian's Chromium and chromedriver through Selenium, headless,
 trusting the lab's ACME root through its own NSS database (never --ignore-certificate-errors),
-the host's name mapped to its address - as frank@:
+the host's name mapped to its address - as wendy@:
 
   * logs in, sends a message to the peer; the peer's answer is read in the browser; a screenshot
     of the inbox is kept (.cache/artefacts/);
@@ -32,7 +32,7 @@ from lablib import journal_mark, journal_wait, poll
 from lablib.peer import ROOTS_PEM
 
 HOST = "site-debian13"
-USER, PASSWORD = "frank@site13.test", "frank-Secret-7"
+USER, PASSWORD = "wendy@site13.test", "wendy-Secret-7"
 CAPTURE = "/var/mail/capture/inbox/new"
 CLIENT2 = "10.47.25.26"
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -170,7 +170,7 @@ def test_a_browser_sends_reads_and_sets_a_vacation_reply(hosts, peer, browser, r
         return server.check("doveadm sieve get -u %s %s" % (USER, active[0])) if active else ""
 
     script = poll(active_script, timeout=30, interval=1, until=lambda text: "Away %s" % run_id in text,
-                  what="frank's active Sieve script with the vacation reply saved in the browser")
+                  what="wendy's active Sieve script with the vacation reply saved in the browser")
     assert "vacation" in script, script
 
     # A sender of its own (Sieve's vacation answers each sender once in its interval).
@@ -178,7 +178,7 @@ def test_a_browser_sends_reads_and_sets_a_vacation_reply(hosts, peer, browser, r
     note = ("From: %s\nTo: %s\nSubject: while away %s\nMessage-ID: <away-%s@peer.test>\n\nhello\n"
             % (other, USER, run_id, run_id))
     assert peer.run("sendmail", "-oi", "-f", other, USER, stdin=note).returncode == 0
-    auto = at_the_peer(peer, "^Subject: Away %s$" % re.escape(run_id), "frank's vacation reply at the peer")
+    auto = at_the_peer(peer, "^Subject: Away %s$" % re.escape(run_id), "wendy's vacation reply at the peer")
     assert re.search(r"(?mi)^Auto-Submitted: auto-replied", auto), auto[:1500]
     assert re.search(r"(?m)^To: .*%s" % re.escape(other), auto), auto[:1500]
     report("site-debian13 webmail (Chromium %s): logged in as %s, sent %r (at the peer, DKIM-signed), read the "
@@ -218,12 +218,12 @@ rm -f "$jar" "$page"
 
 
 def form_login(peer, server, password, user=None, address=CLIENT2):
-    return peer.sh(FORM_LOGIN, address, ROOTS_PEM, server.vars["mail_hostname"], user or ("frank@" + server.vars["site_domain"]),
+    return peer.sh(FORM_LOGIN, address, ROOTS_PEM, server.vars["mail_hostname"], user or ("wendy@" + server.vars["site_domain"]),
                    password, timeout=60)
 
 
 def test_a_guesser_at_the_webmail_is_banned_from_it(hosts, peer, report):
-    good = form_login(peer, hosts["site-debian12"], "frank-Secret-7")
+    good = form_login(peer, hosts["site-debian12"], "wendy-Secret-7")
     assert good.returncode == 0 and good.stdout.split()[0] == "302" and "_task=mail" in good.stdout, good
     server = hosts[HOST]
     mark = journal_mark(server)
@@ -231,7 +231,7 @@ def test_a_guesser_at_the_webmail_is_banned_from_it(hosts, peer, report):
         for attempt in range(server.vars.get("mail_ban_after_failures", 5)):
             said = form_login(peer, server, "wrong-guess-%d" % attempt)
             assert said.returncode == 0, said
-        logged = journal_wait(server, mark, r"Failed login for frank@site13\.test from %s" % re.escape(CLIENT2),
+        logged = journal_wait(server, mark, r"Failed login for wendy@site13\.test from %s" % re.escape(CLIENT2),
                               identifier="roundcube", timeout=30)
         poll(lambda: server.check("fail2ban-client status postmaster-roundcube"), timeout=60, interval=1,
              until=lambda text: CLIENT2 in text, what="%s banned by the postmaster-roundcube jail" % CLIENT2)
