@@ -137,6 +137,7 @@ def test_mail_waits_at_the_backup_mx_and_reaches_the_primary_once(hosts, peer, p
         peer.sh('for n in $(seq 1 %d); do printf "From: someone@peer.test\\nTo: %s\\nSubject: while away $n\\n'
                 'X-Run: %s\\n\\nmessage $n\\n" | sendmail -f someone@peer.test %s || exit 1; done'
                 % (COUNT, USER, mark, USER), timeout=120)
+
         def at_the_backup():
             # What the peer's retry would do in its own time (minutes: a message the backup MX
             # turned away while the peer sent many at once waits there): a flush now and then.
